@@ -1,0 +1,74 @@
+# The front door. `make run` and `make test` set up whatever is missing, then run; every step is safe to repeat.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+HOTLINE   := $(VENV)/bin/hotline
+RASA      := $(abspath $(RASA_VENV))/bin/rasa
+BOT_MODEL := bot/models/hotline.tar.gz
+
+# Rasa 3.6 runs on Python 3.8–3.10 only, so it gets its own venv; everything else runs on 3.11.
+find_python = $(firstword $(foreach p,python$(1) $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python),\
+	$(shell $(p) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' >/dev/null 2>&1 && echo $(p))))
+comma := ,
+PYTHON311 = $(call find_python,3.11)
+PYTHON310 = $(call find_python,3.10)
+
+BOT_SOURCES := $(shell find bot/config.yml bot/domain.yml bot/endpoints.yml bot/data knowledge_base/lexicon -type f 2>/dev/null)
+
+.PHONY: help setup run test model index db bot browser eval bench clean
+
+help:
+	@echo "make run   — 准备缺少的环境并启动助手（网页聊天 http://127.0.0.1:8000/）"
+	@echo "make test  — 准备缺少的环境并运行全部测试"
+	@echo "其他：make index | eval | bench | clean"
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed model index db bot
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON311)" || { echo "未找到 Python 3.11（PATH 上的 python3.11 或 ~/.pyenv/versions/3.11.*）"; exit 1; }
+	$(PYTHON311) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@touch $@
+
+$(RASA_VENV)/.installed: bot/requirements.txt
+	@test -n "$(PYTHON310)" || { echo "未找到 Python 3.10：Rasa 3.6 只支持 3.8–3.10（PATH 上的 python3.10 或 ~/.pyenv/versions/3.10.*）"; exit 1; }
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet -r bot/requirements.txt
+	@touch $@
+
+model: $(VENV)/.installed
+	$(HOTLINE) model build
+
+index: model
+	$(HOTLINE) index
+
+db: $(VENV)/.installed
+	$(HOTLINE) db setup
+
+bot: $(BOT_MODEL)
+
+# Retrain only when the training data, config or shared lexicon changed.
+$(BOT_MODEL): $(RASA_VENV)/.installed $(BOT_SOURCES)
+	cd bot && $(RASA) train --quiet --fixed-model-name hotline --out models
+	@touch $@
+
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+run: setup
+	$(HOTLINE) run
+
+test: setup browser
+	$(VENV)/bin/pytest
+
+eval: setup
+	$(HOTLINE) eval retrieval --questions eval/questions/dev.yaml --compare --json eval/results/retrieval.json
+	$(HOTLINE) eval nlu --json eval/results/nlu.json
+
+bench: setup
+	$(HOTLINE) eval bench
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) var bot/models

@@ -1,0 +1,12 @@
+"""`hotline eval …`: each evaluation owns its module; this one only mounts them."""
+
+import typer
+
+from eval.bench import app as bench_app
+from eval.nlu import app as nlu_app
+from eval.retrieval import app as retrieval_app
+
+app = typer.Typer(no_args_is_help=True)
+app.add_typer(retrieval_app)  # retrieval, calibrate
+app.add_typer(nlu_app)  # nlu, dialogue
+app.add_typer(bench_app)  # bench

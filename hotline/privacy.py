@@ -1,0 +1,58 @@
+"""The one place personal data is masked: in replies, logs, tickets and audit records."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_OLD_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_id_number(id_number: str) -> str:
+    """`360102199001011234` → `3601**********1234`: region prefix and last four stay for recognisability."""
+    value = id_number.strip()
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """`13812345678` → `138****5678`; anything shorter keeps only its last four digits."""
+    value = phone.strip()
+    if len(value) == 11:
+        return value[:3] + "****" + value[-4:]
+    return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def mask_name(name: str) -> str:
+    """`张三` → `张*`, `欧阳娜娜` → `欧***`: the family name is enough for a resident to recognise themselves."""
+    value = name.strip()
+    return value[:1] + "*" * (len(value) - 1) if value else value
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (transcripts, log lines, ticket notes)."""
+    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
+    text = _OLD_ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+class MaskingFilter(logging.Filter):
+    """Logging filter that masks personal data in every record before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def install_log_masking() -> None:
+    """Attach the masking filter to every handler of the root logger (call once at process start)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
