@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     rasa_token: SecretStr = SecretStr("local-dev-rasa-token")
     rasa_model_dir: Path = PROJECT_ROOT / "bot" / "models"
+    rasa_executable: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
     action_server_port: int = 5055
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     gateway_host: str = "127.0.0.1"

@@ -1,0 +1,207 @@
+"""Start, health-check and stop the assistant's three processes: action server, Rasa server, gateway.
+
+`hotline run` and the end-to-end tests use the same code, so what the tests exercise is what residents get.
+
+    specs = [action_server_spec(settings), rasa_server_spec(settings), gateway_spec(settings)]
+    with ServiceGroup(specs, log_dir=settings.log_dir) as group:   # starts in order, each healthy before the next
+        ...                                                      # group.urls["rasa"] etc.
+    # leaving the block stops every process group (SIGTERM, then SIGKILL): no orphans
+
+Each process runs in its own session (process group), so a server's worker processes stop with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from hotline.settings import PROJECT_ROOT, Settings
+
+VENV_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
+
+
+class ServiceStartError(RuntimeError):
+    """A process exited or did not become healthy in time; the message carries the tail of its log."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    argv: list[str]
+    health_url: str
+    cwd: Path = PROJECT_ROOT
+    env: dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 120.0
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:5005` for a health URL on that host and port."""
+        scheme, _, host, *_ = self.health_url.split("/")
+        return f"{scheme}//{host}"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now (for tests and parallel runs)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _python() -> str:
+    return str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
+
+
+def action_server_spec(settings: Settings, port: int | None = None) -> ServiceSpec:
+    port = port or settings.action_server_port
+    return ServiceSpec(
+        name="actions",
+        argv=[_python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        health_url=f"http://127.0.0.1:{port}/health",
+        # The action server reads the same settings from the environment as this process.
+        env={"ACTION_SERVER_PORT": str(port)},
+    )
+
+
+def rasa_server_spec(
+    settings: Settings,
+    port: int | None = None,
+    action_server_url: str | None = None,
+    model: Path | None = None,
+) -> ServiceSpec:
+    port = port or settings.rasa_port
+    token = settings.rasa_token.get_secret_value()
+    return ServiceSpec(
+        name="rasa",
+        argv=[
+            str(settings.rasa_executable), "run",
+            "--interface", "127.0.0.1",  # loopback only: residents reach Rasa through the gateway
+            "--port", str(port),
+            "--enable-api", "--auth-token", token,
+            "--model", str(model or settings.rasa_model_dir / "hotline.tar.gz"),
+            "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml",
+        ],
+        # /status needs the token and answers only once the model is loaded.
+        health_url=f"http://127.0.0.1:{port}/status?token={token}",
+        cwd=PROJECT_ROOT / "bot",
+        env={
+            "ACTION_SERVER_URL": action_server_url or settings.action_server_url,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+        startup_timeout=240.0,
+    )
+
+
+def gateway_spec(settings: Settings, port: int | None = None, rasa_url: str | None = None,
+                 action_server_url: str | None = None) -> ServiceSpec:
+    port = port or settings.gateway_port
+    env = {"GATEWAY_PORT": str(port), "RASA_URL": rasa_url or settings.rasa_url}
+    if action_server_url:
+        env["ACTION_SERVER_URL"] = action_server_url
+    return ServiceSpec(
+        name="gateway",
+        argv=[_python(), "-m", "uvicorn", "channels.app:app", "--host", settings.gateway_host, "--port", str(port)],
+        health_url=f"http://127.0.0.1:{port}/healthz",
+        env=env,
+    )
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+class ServiceGroup:
+    """Starts services in order (each healthy before the next) and stops them in reverse order."""
+
+    def __init__(self, specs: list[ServiceSpec], log_dir: Path) -> None:
+        self.specs = specs
+        self.log_dir = log_dir
+        self.running: list[RunningService] = []
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {service.spec.name: service.spec.base_url for service in self.running}
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for spec in self.specs:
+                self.running.append(self._start_one(spec))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_one(self, spec: ServiceSpec) -> RunningService:
+        log_path = self.log_dir / f"{spec.name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                spec.argv, cwd=spec.cwd, env={**os.environ, **spec.env},
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        service = RunningService(spec, process, log_path)
+        deadline = time.monotonic() + spec.startup_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ServiceStartError(
+                    f"{spec.name} exited with code {process.returncode}; log {log_path}:\n{service.log_tail()}"
+                )
+            if _is_healthy(spec.health_url):
+                return service
+            time.sleep(0.5)
+        service.stop()
+        raise ServiceStartError(
+            f"{spec.name} was not healthy after {spec.startup_timeout:.0f}s; log {log_path}:\n{service.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        for service in reversed(self.running):
+            service.stop()
+        self.running.clear()
+
+    def __enter__(self) -> ServiceGroup:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _is_healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
