@@ -1,0 +1,35 @@
+"""Masking personal data: the one place it happens, used by replies, logs, tickets and audit records."""
+
+import logging
+
+from hotline.privacy import MaskingFilter, mask_id_number, mask_name, mask_phone, mask_text
+
+ID_NUMBER = "36010219900101123X"
+
+
+def test_id_number_keeps_region_prefix_and_last_four() -> None:
+    assert mask_id_number(ID_NUMBER) == "3601**********123X"
+
+
+def test_phone_keeps_carrier_prefix_and_last_four() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("5678") == "5678"
+
+
+def test_name_keeps_family_name_only() -> None:
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+
+
+def test_free_text_masks_every_id_and_mobile_but_not_other_numbers() -> None:
+    text = f"我的身份证{ID_NUMBER}，手机13812345678，2025年缴费380元，工单12393-20261123-0007"
+    masked = mask_text(text)
+    assert ID_NUMBER not in masked and "13812345678" not in masked
+    assert "3601**********123X" in masked and "138****5678" in masked
+    assert "2025年缴费380元" in masked and "12393-20261123-0007" in masked
+
+
+def test_log_records_are_masked_before_any_handler_writes_them() -> None:
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "verify %s %s", (ID_NUMBER, "13812345678"), None)
+    MaskingFilter().filter(record)
+    assert record.getMessage() == "verify 3601**********123X 138****5678"
