@@ -54,8 +54,11 @@ $(BOT_MODEL): $(RASA_VENV)/.installed $(BOT_SOURCES)
 	cd bot && $(RASA) train --quiet --fixed-model-name hotline --out models
 	@touch $@
 
+# Headless Chromium for the web chat tests, and CJK fonts so pages and test PDFs render Chinese.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 
 run: setup
 	$(HOTLINE) run
