@@ -8,6 +8,8 @@
     # leaving the block stops every process group (SIGTERM, then SIGKILL): no orphans
 
 Each process runs in its own session (process group), so a server's worker processes stop with it.
+The tests start the real stack once per run through the session fixtures in `tests/conftest.py`
+(`bot_stack`: action server + Rasa server; `gateway_stack`: the gateway in front of them).
 """
 
 from __future__ import annotations
@@ -146,9 +148,10 @@ class RunningService:
 class ServiceGroup:
     """Starts services in order (each healthy before the next) and stops them in reverse order."""
 
-    def __init__(self, specs: list[ServiceSpec], log_dir: Path) -> None:
+    def __init__(self, specs: list[ServiceSpec], log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.specs = specs
         self.log_dir = log_dir
+        self.env = env or {}  # added to every service's environment, e.g. a test database's DATABASE_URL
         self.running: list[RunningService] = []
 
     @property
@@ -168,7 +171,7 @@ class ServiceGroup:
         log_path = self.log_dir / f"{spec.name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                spec.argv, cwd=spec.cwd, env={**os.environ, **spec.env},
+                spec.argv, cwd=spec.cwd, env={**os.environ, **self.env, **spec.env},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
         service = RunningService(spec, process, log_path)

@@ -1,0 +1,70 @@
+"""Session fixtures that run the real assistant: action server + Rasa server (+ gateway), started once per run.
+
+They use the same supervisor as `hotline run` (hotline/processes.py), a fresh seeded SQLite database,
+and free loopback ports, so a developer's running `make run` does not interfere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hotline.processes import (
+    ServiceGroup,
+    action_server_spec,
+    free_port,
+    gateway_spec,
+    rasa_server_spec,
+)
+from hotline.settings import PROJECT_ROOT, get_settings
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
+
+
+@dataclass(frozen=True)
+class Stack:
+    database_url: str
+    action_server_url: str
+    rasa_url: str
+    gateway_url: str | None = None
+    log_dir: Path = ARTIFACTS / "logs"
+
+
+@pytest.fixture(scope="session")
+def stack_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database seeded with the fictitious demo residents, through the project's own command."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('stack') / 'hotline.db'}"
+    subprocess.run([str(HOTLINE), "db", "setup"], env={**os.environ, "DATABASE_URL": url}, check=True)
+    return url
+
+
+@pytest.fixture(scope="session")
+def bot_stack(stack_database_url: str) -> Iterator[Stack]:
+    settings = get_settings()
+    model = settings.rasa_model_dir / "hotline.tar.gz"
+    if not model.exists():
+        pytest.fail(f"没有训练好的 Rasa 模型 {model}：先运行 `make bot`（`make test` 会自动训练）")
+    action_port, rasa_port = free_port(), free_port()
+    action_server_url = f"http://127.0.0.1:{action_port}/webhook"
+    specs = [
+        action_server_spec(settings, action_port),
+        rasa_server_spec(settings, rasa_port, action_server_url=action_server_url, model=model),
+    ]
+    with ServiceGroup(specs, log_dir=ARTIFACTS / "logs", env={"DATABASE_URL": stack_database_url}):
+        yield Stack(stack_database_url, action_server_url, f"http://127.0.0.1:{rasa_port}")
+
+
+@pytest.fixture(scope="session")
+def gateway_stack(bot_stack: Stack) -> Iterator[Stack]:
+    port = free_port()
+    spec = gateway_spec(get_settings(), port, rasa_url=bot_stack.rasa_url,
+                        action_server_url=bot_stack.action_server_url)
+    with ServiceGroup([spec], log_dir=ARTIFACTS / "logs", env={"DATABASE_URL": bot_stack.database_url}):
+        yield Stack(bot_stack.database_url, bot_stack.action_server_url, bot_stack.rasa_url,
+                    gateway_url=f"http://127.0.0.1:{port}")
