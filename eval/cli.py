@@ -3,6 +3,7 @@
 import typer
 
 from eval.bench import app as bench_app
+from eval.latency import app as latency_app
 from eval.nlu import app as nlu_app
 from eval.retrieval import app as retrieval_app
 
@@ -10,3 +11,4 @@ app = typer.Typer(no_args_is_help=True)
 app.add_typer(retrieval_app)  # retrieval, calibrate
 app.add_typer(nlu_app)  # nlu, dialogue
 app.add_typer(bench_app)  # bench
+app.add_typer(latency_app)  # latency

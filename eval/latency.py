@@ -1,0 +1,146 @@
+"""`hotline eval latency`: how fast the bot answers, measured through the same HTTP path residents use.
+
+Two figures per question set:
+- NLU parse: Rasa's `/model/parse` (tokenise, featurise, DIET) for each question;
+- full policy turn: Rasa's REST webhook → dialogue policies → action server → retrieval → reply.
+With `--concurrency N` the turns are sent by N simulated residents at once, which gives throughput under load.
+
+Without `--rasa-url` it starts its own action server and Rasa server on free ports (hotline/processes.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer()
+console = Console()
+
+
+@dataclass(frozen=True)
+class LatencyFigures:
+    name: str
+    n: int
+    concurrency: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    per_second: float
+    errors: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats drifting
+    return ordered[int(rank) - 1]
+
+
+def summarise(name: str, durations_ms: list[float], wall_s: float, concurrency: int, errors: int) -> LatencyFigures:
+    return LatencyFigures(
+        name=name, n=len(durations_ms), concurrency=concurrency,
+        p50_ms=round(percentile(durations_ms, 50), 1), p95_ms=round(percentile(durations_ms, 95), 1),
+        max_ms=round(max(durations_ms), 1), per_second=round(len(durations_ms) / wall_s, 1), errors=errors,
+    )
+
+
+async def _timed_posts(url: str, bodies: list[dict], concurrency: int, params: dict | None = None) -> tuple[list[float], float, int]:
+    """POST every body, `concurrency` at a time; returns per-request milliseconds, wall seconds and failures."""
+    durations: list[float] = []
+    errors = 0
+    gate = asyncio.Semaphore(concurrency)
+
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        async def one(body: dict) -> None:
+            nonlocal errors
+            async with gate:
+                start = time.perf_counter()
+                response = await client.post(url, json=body, params=params)
+                durations.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200 or not response.json():
+                    errors += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(body) for body in bodies))
+        return durations, time.perf_counter() - start, errors
+
+
+def warm_up(rasa_url: str, questions: list[str], turns: int = 5) -> None:
+    """Load the models behind both paths (DIET, TED, the knowledge base) before anything is timed."""
+    warm = [{"sender": f"warm-{uuid.uuid4().hex[:8]}", "message": q} for q in questions[:turns]]
+    asyncio.run(_timed_posts(f"{rasa_url}/webhooks/rest/webhook", warm, 1))
+
+
+def measure_parses(rasa_url: str, token: str, questions: list[str]) -> LatencyFigures:
+    bodies = [{"text": q} for q in questions]
+    durations, wall, errors = asyncio.run(
+        _timed_posts(f"{rasa_url}/model/parse", bodies, 1, params={"token": token}))
+    return summarise("NLU parse (/model/parse)", durations, wall, 1, errors)
+
+
+def measure_turns(rasa_url: str, questions: list[str], concurrency: int) -> LatencyFigures:
+    # Each turn gets its own sender so the dialogue state of one question never leaks into the next.
+    bodies = [{"sender": f"bench-{uuid.uuid4().hex[:12]}", "message": q} for q in questions]
+    durations, wall, errors = asyncio.run(_timed_posts(f"{rasa_url}/webhooks/rest/webhook", bodies, concurrency))
+    return summarise("policy turn (REST → Rasa → action → retrieval)", durations, wall, concurrency, errors)
+
+
+def _load_questions(path: Path, limit: int) -> list[str]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = [item["question"] for item in data["questions"] if item.get("answerable", True)]
+    if not questions:
+        raise typer.BadParameter(f"{path} 中没有可回答的问题")
+    return questions[:limit]
+
+
+@app.command()
+def latency(
+    questions: Path = typer.Option(Path("eval/questions/dev.yaml"), exists=True, help="问题集 YAML"),
+    n: int = typer.Option(100, min=1, help="最多使用多少个问题"),
+    concurrency: list[int] = typer.Option([1, 4], help="同时对话的居民数（可重复）"),
+    rasa_url: str | None = typer.Option(None, help="已在运行的 Rasa 地址；不给则自行启动动作服务器和 Rasa"),
+    json_out: Path | None = typer.Option(None, "--json", help="把结果写成 JSON"),
+) -> None:
+    """NLU 解析和完整政策问答回合的延迟（p50/p95）与吞吐。"""
+    from hotline.processes import ServiceGroup, action_server_spec, free_port, rasa_server_spec
+    from hotline.settings import get_settings
+
+    settings = get_settings()
+    texts = _load_questions(questions, n)
+    with ExitStack() as stack:
+        if rasa_url is None:
+            action_port, rasa_port = free_port(), free_port()
+            action_url = f"http://127.0.0.1:{action_port}/webhook"
+            console.print("启动动作服务器和 Rasa 服务器…")
+            stack.enter_context(ServiceGroup(
+                [action_server_spec(settings, action_port),
+                 rasa_server_spec(settings, rasa_port, action_server_url=action_url)],
+                log_dir=settings.log_dir / "bench",
+            ))
+            rasa_url = f"http://127.0.0.1:{rasa_port}"
+        warm_up(rasa_url, texts)
+        figures = [measure_parses(rasa_url, settings.rasa_token.get_secret_value(), texts)]
+        figures += [measure_turns(rasa_url, texts, c) for c in concurrency]
+
+    table = Table(title=f"延迟（{len(texts)} 个问题，{questions}）")
+    for column in ("path", "n", "concurrency", "p50 ms", "p95 ms", "max ms", "per second", "errors"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    for f in figures:
+        table.add_row(f.name, str(f.n), str(f.concurrency), f"{f.p50_ms}", f"{f.p95_ms}", f"{f.max_ms}",
+                      f"{f.per_second}", str(f.errors))
+    console.print(table)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=2), encoding="utf-8")
