@@ -57,6 +57,27 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     log_dir: Path = VAR_DIR / "logs"
 
+    # --- gateway / wechat -----------------------------------------------------------
+    # Signs the sender ids the gateway issues (HMAC-SHA256); set a long random secret in production.
+    gateway_secret: SecretStr = SecretStr("local-dev-gateway-secret")
+    gateway_max_body_bytes: int = 16_384
+    gateway_max_message_chars: int = 500
+    # Sliding one-minute windows; kept in process memory (one gateway process).
+    gateway_rate_per_sender: int = 20
+    gateway_rate_per_ip: int = 60
+    gateway_rasa_timeout: float = 30.0
+    # Undelivered messages (Rasa down), feedback and undeliverable WeChat answers, as JSON lines.
+    gateway_state_dir: Path = VAR_DIR / "gateway"
+    wechat_token: SecretStr = SecretStr("local-dev-wechat-token")
+    wechat_app_id: str = "wx0000000000000000"
+    wechat_app_secret: SecretStr = SecretStr("local-dev-wechat-secret")
+    # Empty: plaintext mode. 43 characters: safe mode (AES), as set in the official account's console.
+    wechat_encoding_aes_key: str = ""
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    # WeChat retries after 5 s, so a passive reply must be ready before this; later answers go by API.
+    wechat_reply_deadline: float = 4.5
+    wechat_max_timestamp_age: int = 300
+
 
 @lru_cache
 def get_settings() -> Settings:
