@@ -1,0 +1,71 @@
+"""The gateway: one FastAPI app mounting one router per surface (chat, wechat, health) and the web chat page.
+
+Run by hotline/processes.py as `uvicorn channels.app:app`; tests build their own with `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from channels import chat, health, wechat
+from channels.limits import BodySizeLimit
+from channels.logging_setup import route_logs_through_masking
+from channels.services import Services
+from hotline.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    route_logs_through_masking()
+    services = Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await wechat.shutdown(services)
+        await services.rasa.aclose()
+
+    app = FastAPI(title="12393 医保热线政策助手 · 网关", lifespan=lifespan)
+    app.state.services = services
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    app.include_router(wechat.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def web_chat() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    # Outermost, so an oversized body is refused before anything reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.gateway_max_body_bytes)
+    return app
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """400 for a body that is not JSON at all, 422 naming the field for JSON of the wrong shape."""
+    assert isinstance(error, RequestValidationError)
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return JSONResponse(status_code=400, content={
+            "detail": "请求内容不是合法的 JSON。/ Malformed JSON body.",
+        })
+    fields = "; ".join(
+        f"{'.'.join(str(part) for part in problem.get('loc', ()) if part != 'body')}: {problem.get('msg')}"
+        for problem in problems
+    )
+    return JSONResponse(status_code=422, content={
+        "detail": f"请求格式不正确：{fields} / Invalid request: {fields}",
+    })
+
+
+app = create_app()

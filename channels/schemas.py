@@ -1,0 +1,49 @@
+"""Request and response bodies of the web chat API (the Rasa REST webhook shape, plus sessions and feedback)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ChatRequest(BaseModel):
+    """What Rasa's REST channel accepts; `sender` must be a token from POST /api/session."""
+
+    sender: str | None = None
+    message: str
+    metadata: dict[str, Any] | None = None
+
+
+class BotMessage(BaseModel):
+    """One bot message as Rasa's REST channel returns it; citations and `abstain` travel in `custom`."""
+
+    model_config = {"extra": "allow"}
+    recipient_id: str
+    text: str | None = None
+    buttons: list[dict[str, Any]] | None = None
+    custom: dict[str, Any] | None = None
+
+
+class SessionResponse(BaseModel):
+    sender: str = Field(description="Signed sender token: send it as `sender` with every chat message.")
+
+
+class FeedbackRequest(BaseModel):
+    sender: str | None = None
+    rating: Literal["up", "down"]
+    answer: str = Field(max_length=4000)
+    question: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class AgentMessage(BaseModel):
+    id: str
+    ticket_number: str
+    text: str
+    sent_at: str
+
+
+class AgentMessages(BaseModel):
+    messages: list[AgentMessage]
+    next_since: str | None

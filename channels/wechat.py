@@ -1,0 +1,234 @@
+"""WeChat official account callback: `GET /wechat` (server verification) and `POST /wechat` (messages).
+
+wechatpy parses the XML, renders replies and does the AES crypto of safe mode. What it leaves out is done here:
+signatures are compared in constant time, requests older than `wechat_max_timestamp_age` are refused,
+retries are answered once (deduplicated by MsgId, or FromUserName+CreateTime for events), and `]]>` in a
+reply cannot break the XML. WeChat waits 5 s and then retries, so an answer not ready within
+`wechat_reply_deadline` is acknowledged with `success` and delivered by the customer-service API instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+
+from channels import wechat_text
+from channels.rasa_client import BotUnavailable
+from channels.services import Services, get_services
+from channels.sessions import wechat_sender_id
+from channels.wechat_api import Undeliverable, WeChatApi, WeChatApiError
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["wechat"])
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+DEDUP_SECONDS = 300.0  # WeChat retries three times within about 15 s; keep keys well beyond that
+
+
+@dataclass
+class Answer:
+    """One incoming message's answer, shared by WeChat's retries of that message."""
+
+    sender: str
+    openid: str
+    task: asyncio.Task[list[str]]
+    received: float = field(default_factory=time.monotonic)
+    sent_by_api: bool = False
+
+
+class WeChatState:
+    def __init__(self, services: Services) -> None:
+        self.api = WeChatApi(services.settings)
+        self.answers: dict[str, Answer] = {}
+        self.deliveries: set[asyncio.Task[None]] = set()  # strong references until each delivery ends
+
+    def forget_old(self) -> None:
+        cutoff = time.monotonic() - DEDUP_SECONDS
+        for key in [k for k, a in self.answers.items() if a.received < cutoff and a.task.done()]:
+            del self.answers[key]
+
+
+def _state(services: Services) -> WeChatState:
+    state = services.extras.get("wechat")
+    if state is None:
+        state = services.extras["wechat"] = WeChatState(services)
+    return state  # type: ignore[return-value]
+
+
+async def shutdown(services: Services) -> None:
+    state = services.extras.get("wechat")
+    if isinstance(state, WeChatState):
+        for task in list(state.deliveries):
+            task.cancel()
+        await state.api.aclose()
+
+
+def _sha1_signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def _check_request(services: Services, signature: str, timestamp: str, nonce: str) -> None:
+    settings = services.settings
+    expected = _sha1_signature(settings.wechat_token.get_secret_value(), timestamp, nonce)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="签名校验失败 / Invalid signature")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > settings.wechat_max_timestamp_age:
+        # A captured request replayed later carries a valid signature but an old timestamp.
+        raise HTTPException(status_code=403, detail="请求已过期 / Stale timestamp")
+
+
+@router.get("/wechat", response_class=PlainTextResponse)
+def verify_server(services: ServicesDep, signature: str, timestamp: str, nonce: str, echostr: str) -> str:
+    """WeChat's server verification when the URL is saved in the official account console."""
+    _check_request(services, signature, timestamp, nonce)
+    return echostr
+
+
+@router.post("/wechat")
+async def receive(request: Request, services: ServicesDep, signature: str, timestamp: str, nonce: str,
+                  encrypt_type: str = "raw", msg_signature: Annotated[str | None, Query()] = None) -> Response:
+    _check_request(services, signature, timestamp, nonce)
+    body = await request.body()
+    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+        raise HTTPException(status_code=400, detail="不接受带 DTD 的 XML / XML with a DTD is refused")
+    crypto = _crypto(services) if encrypt_type == "aes" else None
+    if crypto is not None:
+        xml = _decrypt(services, crypto, body, msg_signature or "", timestamp, nonce)
+    else:
+        xml = body.decode("utf-8", errors="replace")
+    try:
+        message = parse_message(xml)
+    except Exception as error:  # xmltodict raises several types for malformed input
+        raise HTTPException(status_code=400, detail="无法解析的消息 / Unparseable message XML") from error
+    if message is None:
+        raise HTTPException(status_code=400, detail="空消息 / Empty message")
+
+    texts = await _answer_once(services, message)
+    if not texts:
+        return PlainTextResponse("success")
+    reply = TextReply(message=message, content=wechat_text.cdata_safe(texts[0])).render()
+    if crypto is not None:
+        reply = crypto.encrypt_message(reply, nonce, timestamp)
+    return Response(content=reply, media_type="application/xml")
+
+
+def _crypto(services: Services) -> WeChatCrypto:
+    settings = services.settings
+    if not settings.wechat_encoding_aes_key:
+        raise HTTPException(status_code=400, detail="未配置 EncodingAESKey / Safe mode is not configured")
+    return WeChatCrypto(settings.wechat_token.get_secret_value(), settings.wechat_encoding_aes_key,
+                        settings.wechat_app_id)
+
+
+def _decrypt(services: Services, crypto: WeChatCrypto, body: bytes, msg_signature: str, timestamp: str,
+             nonce: str) -> str:
+    import xmltodict
+
+    try:
+        encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
+    except Exception as error:
+        raise HTTPException(status_code=400, detail="无法解析的加密消息 / Unparseable encrypted XML") from error
+    expected = _sha1_signature(services.settings.wechat_token.get_secret_value(), timestamp, nonce, encrypted)
+    if not hmac.compare_digest(msg_signature.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="消息签名校验失败 / Invalid msg_signature")
+    try:
+        return crypto.decrypt_message({"Encrypt": encrypted}, msg_signature, timestamp, nonce)
+    except (InvalidSignatureException, InvalidAppIdException) as error:
+        raise HTTPException(status_code=403, detail="消息解密失败 / Decryption failed") from error
+    except Exception as error:  # bad padding or base64: not something WeChat sends
+        raise HTTPException(status_code=400, detail="消息解密失败 / Decryption failed") from error
+
+
+def _dedup_key(message: BaseMessage) -> str:
+    if message.type == "event":
+        return f"event:{message.source}:{int(message.create_time.timestamp())}:{message.event}"
+    return f"msg:{message.id}"
+
+
+async def _answer_once(services: Services, message: BaseMessage) -> list[str]:
+    """The passive reply's texts, or [] when the answer goes (or went) by the customer-service API."""
+    state = _state(services)
+    state.forget_old()
+    key = _dedup_key(message)
+    answer = state.answers.get(key)
+    if answer is None:
+        sender = wechat_sender_id(message.source)
+        answer = Answer(sender=sender, openid=message.source,
+                        task=asyncio.create_task(_compose(services, message, sender)))
+        state.answers[key] = answer
+    elif answer.sent_by_api:
+        return []  # a retry of a message whose answer is already on its way
+    deadline = services.settings.wechat_reply_deadline
+    remaining = max(0.0, deadline - (time.monotonic() - answer.received))
+    done, _ = await asyncio.wait({answer.task}, timeout=remaining)
+    if done and not answer.task.cancelled() and answer.task.exception() is None:
+        texts = answer.task.result()
+        if len(texts) <= 1:
+            return texts  # the same passive reply again if WeChat retries: it never received the first
+    answer.sent_by_api = True
+    delivery = asyncio.create_task(_deliver_later(services, state, answer))
+    state.deliveries.add(delivery)
+    delivery.add_done_callback(state.deliveries.discard)
+    return []
+
+
+async def _compose(services: Services, message: BaseMessage, sender: str) -> list[str]:
+    if message.type == "event":
+        return wechat_text.split_for_wechat(wechat_text.WELCOME) if message.event == "subscribe" else []
+    if message.type != "text":
+        return [wechat_text.UNSUPPORTED]
+    text = (message.content or "").strip()
+    if not text:
+        return [wechat_text.UNSUPPORTED]
+    limit = services.settings.gateway_max_message_chars
+    if len(text) > limit:
+        return [wechat_text.TOO_LONG.format(limit=limit)]
+    if services.per_sender.retry_after(f"sender:{sender}"):
+        return [wechat_text.TOO_FAST]
+    try:
+        messages = await services.rasa.send(sender, text, {"channel": "wechat"})
+    except BotUnavailable as error:
+        reference = secrets.token_hex(4).upper()
+        services.journal.append("undelivered", {"reference": reference, "channel": "wechat", "sender_id": sender,
+                                                "message": text, "status": "queued", "reason": str(error)})
+        log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
+        return [wechat_text.UNAVAILABLE.format(reference=reference)]
+    rendered = wechat_text.render_bot_messages(messages) or wechat_text.EMPTY_ANSWER
+    return wechat_text.split_for_wechat(rendered)
+
+
+async def _deliver_later(services: Services, state: WeChatState, answer: Answer) -> None:
+    try:
+        texts = await answer.task
+    except Exception:
+        log.exception("composing the answer for %s failed", answer.sender)
+        texts = [wechat_text.EMPTY_ANSWER]
+    for index, text in enumerate(texts):
+        try:
+            await state.api.send_text(answer.openid, text)
+        except Undeliverable as error:
+            # Nothing more can reach this resident until they write again: keep the rest for staff.
+            services.journal.append("wechat_undeliverable", {
+                "sender_id": answer.sender, "errcode": error.errcode, "text": "\n\n".join(texts[index:])})
+            log.warning("WeChat refused delivery to %s: %s", answer.sender, error)
+            return
+        except (WeChatApiError, Exception) as error:  # network or API failure: same record, different reason
+            services.journal.append("wechat_undeliverable", {
+                "sender_id": answer.sender, "errcode": getattr(error, "errcode", None),
+                "reason": repr(error), "text": "\n\n".join(texts[index:])})
+            log.warning("WeChat delivery to %s failed: %r", answer.sender, error)
+            return
