@@ -1,0 +1,52 @@
+"""What the actions read from a conversation besides slots: who is asking, on which channel, what was said."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from hotline.privacy import mask_name, mask_text
+
+UNKNOWN_CHANNEL = "unknown"
+
+
+def input_channel(tracker: Tracker) -> str:
+    """The channel of the resident's latest message ("rest", "wechat" …), as Rasa recorded it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("input_channel"):
+            return str(event["input_channel"])
+    return tracker.get_latest_input_channel() or UNKNOWN_CHANNEL
+
+
+def actor(tracker: Tracker) -> str:
+    """How audit records name who looked something up: `rest:<sender id>`."""
+    return f"{input_channel(tracker)}:{tracker.sender_id}"
+
+
+def transcript(tracker: Tracker) -> list[str]:
+    """The conversation so far, one line per message: `居民：…` / `助手：…`, names and numbers masked.
+
+    Agents read the whole exchange in the ticket, so a resident never has to repeat themselves. Names typed
+    into the identity form are masked here (the ticket module masks ID and phone numbers again on storing).
+    """
+    names = {
+        str(event["value"]) for event in tracker.events
+        if event.get("event") == "slot" and event.get("name") == "person_name" and event.get("value")
+    }
+    lines: list[str] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        text = (event.get("text") or "").strip() if kind in ("user", "bot") else ""
+        if not text:
+            continue
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, mask_name(name))
+        lines.append(f"{'居民' if kind == 'user' else '助手'}：{mask_text(text)}")
+    return lines
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    return next(tracker.get_latest_entity_values(entity), None)

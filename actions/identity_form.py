@@ -1,0 +1,162 @@
+"""Verifying who is asking before any personal lookup: name, 18-digit ID number, last 4 digits of the phone.
+
+The outcome lives only in slots that no user message can fill (`verified`, `verified_resident_id`,
+`verification_failures`, `identity_status`) and expires with the session.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.conversation import actor, latest_intent
+from actions.domain.id_numbers import check_id_number, check_phone_last4, normalize_digits
+from actions.domain.verification import VerifiedResident, verify_identity
+from actions.store.db import session_scope
+from hotline.settings import get_settings
+
+IDENTITY_SLOTS = ("person_name", "id_number", "phone_last4")
+MAX_VERIFICATION_FAILURES = 3
+
+# Identity status values the rules branch on (categorical slot `identity_status`).
+VERIFIED, UNVERIFIED, LOCKED = "verified", "unverified", "locked"
+
+# "我叫张三" / "姓名：张三" / "张三。" → "张三"; names may hold the middle dot of minority names.
+_NAME_PREFIX = re.compile(r"^(我的名字是|我的名字叫|名字是|名字叫|我叫|我是|本人|姓名是|姓名[:：]?|名字[:：]?)")
+_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,20}$")
+# The longest run that could be an ID number (digits, X, separators) inside a sentence.
+_ID_CANDIDATE = re.compile(r"[0-9０-９Xx][0-9０-９Xx \-]{5,}[0-9０-９Xx]|[0-9０-９]+")
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def verification_failures(tracker: Tracker) -> int:
+    return int(tracker.get_slot("verification_failures") or 0)
+
+
+class ActionCheckIdentity(Action):
+    """Before an account question: is the resident verified, still to be verified, or locked out?"""
+
+    def name(self) -> str:
+        return "action_check_identity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SlotSet("pending_lookup", latest_intent(tracker))]
+        if tracker.get_slot("verified") and tracker.get_slot("verified_resident_id") is not None:
+            return [*events, SlotSet("identity_status", VERIFIED)]
+        if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES:
+            return [*events, SlotSet("identity_status", LOCKED)]
+        # A fresh form every time: nothing half-typed in an abandoned attempt is reused.
+        return [*events, SlotSet("identity_status", UNVERIFIED), *(SlotSet(slot, None) for slot in IDENTITY_SLOTS)]
+
+
+class ValidateIdentityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    def validate_person_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = extract_name(str(slot_value or ""))
+        if name is None:
+            dispatcher.utter_message(text="请输入您身份证上的中文姓名，例如“张三”。")
+            return {"person_name": None}
+        return {"person_name": name}
+
+    def validate_id_number(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        check = check_id_number(extract_id_number(str(slot_value or "")))
+        if not check.valid:
+            dispatcher.utter_message(text=check.problem)
+            return {"id_number": None}
+        return {"id_number": check.normalized}
+
+    def validate_phone_last4(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        check = check_phone_last4(extract_phone_digits(str(slot_value or "")))
+        if not check.valid:
+            dispatcher.utter_message(text=check.problem)
+            return {"phone_last4": None}
+        return {"phone_last4": check.normalized}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Check each field, then, once all three are valid, match them against the registered record."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
+        if not all(values.values()) or tracker.get_slot("verified"):
+            return events
+        outcome = self._verify(dispatcher, tracker, values)
+        # The verification outcome overrides the per-field results for the same slots.
+        return [e for e in events if e.get("name") not in outcome] + [SlotSet(k, v) for k, v in outcome.items()]
+
+    def _verify(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        settings = get_settings()
+        with session_scope() as session:
+            resident = verify_identity(
+                session, values["person_name"], values["id_number"], values["phone_last4"],
+                actor=actor(tracker), audit_log_file=settings.audit_log_file,
+            )
+        if resident is not None:
+            dispatcher.utter_message(text=verified_text(resident))
+            return {
+                "verified": True,
+                "verified_resident_id": resident.resident_id,
+                "verification_failures": 0.0,
+                "identity_status": VERIFIED,
+            }
+
+        failures = verification_failures(tracker) + 1
+        if failures >= MAX_VERIFICATION_FAILURES:
+            # Keep the fields filled so the form completes; the submit action opens a ticket for a human.
+            return {"verified": False, "verification_failures": float(failures), "identity_status": LOCKED}
+        remaining = MAX_VERIFICATION_FAILURES - failures
+        # Never say which field did not match: that would let anyone probe whose ID number is whose.
+        dispatcher.utter_message(
+            text=f"抱歉，您提供的信息与登记信息不一致，请核对后从姓名开始重新输入（还可以尝试{remaining}次）。"
+        )
+        return {
+            "verified": False,
+            "verification_failures": float(failures),
+            **{slot: None for slot in IDENTITY_SLOTS},
+        }
+
+
+def verified_text(resident: VerifiedResident) -> str:
+    phone = f"，手机 {resident.masked_phone}" if resident.masked_phone else ""
+    return f"身份核验通过：{resident.masked_name}（身份证 {resident.masked_id_number}{phone}）。"
+
+
+def extract_name(text: str) -> str | None:
+    value = unicodedata.normalize("NFKC", text).strip().strip("。.，,！!～~ ")
+    value = _NAME_PREFIX.sub("", value).strip()
+    value = "".join(value.split()).replace("•", "·").replace("・", "·")
+    return value if _NAME.fullmatch(value) else None
+
+
+def extract_id_number(text: str) -> str:
+    """The ID-number-like part of a sentence ("我的身份证号是 110101 19900307 7777" → the digits), else the text."""
+    candidates = _ID_CANDIDATE.findall(text)
+    if not candidates:
+        return text
+    return max(candidates, key=lambda c: len(normalize_digits(c)))
+
+
+def extract_phone_digits(text: str) -> str:
+    """"后四位是5678" → "5678"; a whole mobile number is kept whole (its last four are used)."""
+    runs = _DIGIT_RUN.findall(normalize_digits(text))
+    if not runs:
+        return text
+    return max(runs, key=len)
