@@ -1,0 +1,1 @@
+"""Domain rules of the hotline: identity checks, lookups, tickets, audit. Nothing here imports Rasa."""
