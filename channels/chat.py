@@ -40,7 +40,7 @@ def _sender_id(services: Services, token: str | None, cookie: str | None) -> tup
 @router.post("/api/session", response_model=SessionResponse)
 def create_session(services: ServicesDep, request: Request, response: Response) -> SessionResponse:
     """Issue a signed sender id; it is also set as an HttpOnly cookie for clients that prefer cookies."""
-    services.per_ip.check(f"session:{client_ip(request)}")
+    services.sessions_per_ip.check(client_ip(request))
     token = services.signer.issue()
     response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600)
     return SessionResponse(sender=token)

@@ -19,3 +19,5 @@ def route_logs_through_masking() -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # httpx logs every request URL at INFO, and Rasa's token auth travels in the query string (?token=).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -21,6 +21,7 @@ class Services:
     journal: Journal
     per_sender: RateLimiter
     per_ip: RateLimiter
+    sessions_per_ip: RateLimiter
     # Filled by the WeChat router at startup (dedup cache, customer-service API client).
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -33,6 +34,8 @@ class Services:
             journal=Journal(settings.gateway_state_dir),
             per_sender=RateLimiter(settings.gateway_rate_per_sender),
             per_ip=RateLimiter(settings.gateway_rate_per_ip),
+            # New sessions are cheap to ask for and would otherwise reset the per-sender limit at will.
+            sessions_per_ip=RateLimiter(30),
         )
 
 

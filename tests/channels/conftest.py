@@ -1,0 +1,87 @@
+"""Channel tests run the real gateway app under a real uvicorn server (in a thread), in front of fakes."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from channels.app import create_app
+from hotline.processes import free_port
+from hotline.settings import Settings
+from tests.channels.fakes import FakeRasa, FakeWeChatApi
+
+WECHAT_TOKEN = "test-wechat-token"
+WECHAT_APP_ID = "wx1234567890abcdef"
+# EncodingAESKey is 43 base64 characters (32 bytes without the trailing '=').
+WECHAT_AES_KEY = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode().rstrip("=")
+
+
+@dataclass
+class Gateway:
+    url: str
+    settings: Settings
+    rasa: FakeRasa
+    wechat_api: FakeWeChatApi
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=15.0)
+
+    def session(self, client: httpx.Client) -> str:
+        return client.post("/api/session").json()["sender"]
+
+
+class _ThreadedServer(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test process keeps its own signal handling
+        pass
+
+
+def run_gateway(settings: Settings) -> tuple[_ThreadedServer, threading.Thread, str]:
+    port = free_port()
+    server = _ThreadedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    started: list[tuple[_ThreadedServer, threading.Thread, FakeRasa, FakeWeChatApi]] = []
+
+    def make(rasa: FakeRasa | None = None, **overrides: Any) -> Gateway:
+        rasa = (rasa or FakeRasa()).start()
+        wechat_api = FakeWeChatApi().start()
+        defaults: dict[str, Any] = {
+            "rasa_url": rasa.url,
+            "action_server_url": f"{rasa.url}/webhook",
+            "database_url": f"sqlite:///{tmp_path / 'gateway.db'}",
+            "index_dir": tmp_path / "index",
+            "gateway_state_dir": tmp_path / "gateway",
+            "wechat_token": WECHAT_TOKEN,
+            "wechat_app_id": WECHAT_APP_ID,
+            "wechat_encoding_aes_key": WECHAT_AES_KEY,
+            "wechat_api_base_url": wechat_api.url,
+        }
+        settings = Settings(**{**defaults, **overrides})
+        server, thread, url = run_gateway(settings)
+        started.append((server, thread, rasa, wechat_api))
+        return Gateway(url, settings, rasa, wechat_api)
+
+    yield make
+    for server, thread, rasa, wechat_api in started:
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert rasa.server and wechat_api.server
+        rasa.server.close()
+        wechat_api.server.close()
