@@ -1,0 +1,146 @@
+"""The identity form: each field checked and explained, the three matched against the database, masked replies."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from actions.identity_form import (
+    ActionCheckIdentity,
+    ValidateIdentityForm,
+    extract_id_number,
+    extract_name,
+)
+from actions.store.db import session_scope
+from actions.store.enums import LookupKind, LookupOutcome
+from actions.store.models import AuditRecord
+from actions.store.seed import demo_resident
+
+EMPLOYEE = demo_resident("employee")
+
+
+def _form_turn(conversation, text: str, **candidates):  # type: ignore[no-untyped-def]
+    """The tracker after Rasa extracted slot candidates from the resident's message while the form is active."""
+    prior = candidates.pop("prior", {})
+    failures = candidates.pop("failures", 0.0)
+    return conversation.tracker(
+        text, "inform",
+        slots={**prior, **candidates, "verification_failures": failures, "requested_slot": "person_name"},
+        after_user=[conversation.slot(name, value) for name, value in candidates.items()],
+        active_loop="identity_form",
+    )
+
+
+def test_name_is_taken_from_a_sentence(database, conversation) -> None:
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, "我叫张演示", person_name="我叫张演示"))
+    assert slots["person_name"] == "张演示"
+    assert messages == []
+
+
+def test_a_name_that_is_not_a_name_is_asked_again(database, conversation) -> None:
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, "为什么", person_name="12345"))
+    assert slots["person_name"] is None
+    assert "中文姓名" in conversation.texts(messages)
+
+
+def test_wrong_check_digit_is_explained_and_asked_again(database, conversation) -> None:
+    wrong = EMPLOYEE.id_number[:-1] + ("0" if EMPLOYEE.id_number[-1] != "0" else "1")
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, wrong, id_number=wrong))
+    assert slots["id_number"] is None
+    assert "校验位" in conversation.texts(messages)
+    assert wrong not in conversation.texts(messages)
+
+
+def test_wrong_length_is_explained(database, conversation) -> None:
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, "36010219850312", id_number="36010219850312"))
+    assert slots["id_number"] is None
+    assert "18位" in conversation.texts(messages) and "14位" in conversation.texts(messages)
+
+
+def test_impossible_birth_date_is_explained(database, conversation) -> None:
+    from actions.domain.id_numbers import check_digit
+
+    first17 = "36010219851332901"  # 13th month
+    bad = first17 + check_digit(first17)
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, bad, id_number=bad))
+    assert slots["id_number"] is None
+    assert "出生日期" in conversation.texts(messages)
+
+
+def test_id_number_typed_with_spaces_inside_a_sentence_is_accepted() -> None:
+    spaced = f"我的身份证号是 {EMPLOYEE.id_number[:6]} {EMPLOYEE.id_number[6:14]} {EMPLOYEE.id_number[14:]}"
+    assert extract_id_number(spaced).replace(" ", "") == EMPLOYEE.id_number
+    assert extract_name("姓名：张演示。") == "张演示"
+
+
+def test_matching_identity_verifies_with_masked_reply_and_audit(database, conversation) -> None:
+    tracker = _form_turn(
+        conversation, "0001", phone_last4="后四位0001",
+        prior={"person_name": EMPLOYEE.name, "id_number": EMPLOYEE.id_number},
+    )
+    messages, slots = conversation.run(ValidateIdentityForm(), tracker)
+    reply = conversation.texts(messages)
+    assert slots["verified"] is True and slots["identity_status"] == "verified"
+    assert isinstance(slots["verified_resident_id"], int)
+    assert "身份核验通过" in reply
+    assert EMPLOYEE.id_number not in reply and EMPLOYEE.phone not in reply and EMPLOYEE.name not in reply
+    assert "3601**********" in reply and "138****0001" in reply
+    with session_scope() as session:
+        audit = session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.VERIFY_IDENTITY)).all()
+    assert [(a.actor, a.outcome) for a in audit] == [("rest:resident-1", LookupOutcome.VERIFIED)]
+
+
+def test_mismatch_clears_the_fields_counts_and_does_not_say_which_field(database, conversation) -> None:
+    tracker = _form_turn(
+        conversation, "9999", phone_last4="9999",
+        prior={"person_name": EMPLOYEE.name, "id_number": EMPLOYEE.id_number},
+    )
+    messages, slots = conversation.run(ValidateIdentityForm(), tracker)
+    reply = conversation.texts(messages)
+    assert slots["verified"] is False and slots["verification_failures"] == 1
+    assert slots["person_name"] is None and slots["id_number"] is None and slots["phone_last4"] is None
+    assert "不一致" in reply and "还可以尝试2次" in reply
+
+
+def test_mismatch_reply_is_the_same_whichever_field_is_wrong(database, conversation) -> None:
+    wrong_phone = _form_turn(conversation, "9999", phone_last4="9999",
+                             prior={"person_name": EMPLOYEE.name, "id_number": EMPLOYEE.id_number})
+    wrong_name = _form_turn(conversation, "0001", phone_last4="0001",
+                            prior={"person_name": "王某某", "id_number": EMPLOYEE.id_number})
+    replies = [conversation.texts(conversation.run(ValidateIdentityForm(), t)[0]) for t in (wrong_phone, wrong_name)]
+    assert replies[0] == replies[1]
+
+
+def test_third_mismatch_locks_and_lets_the_form_finish(database, conversation) -> None:
+    tracker = _form_turn(
+        conversation, "9999", phone_last4="9999", failures=2.0,
+        prior={"person_name": EMPLOYEE.name, "id_number": EMPLOYEE.id_number},
+    )
+    _, slots = conversation.run(ValidateIdentityForm(), tracker)
+    assert slots["verification_failures"] == 3 and slots["identity_status"] == "locked"
+    assert slots["phone_last4"] == "9999"  # kept, so the form completes and the submit rule escalates
+
+
+def test_check_identity_routes_unverified_verified_and_locked(database, conversation) -> None:
+    _, fresh = conversation.run(ActionCheckIdentity(), conversation.tracker("查一下余额", "check_account_balance"))
+    assert fresh["identity_status"] == "unverified" and fresh["pending_lookup"] == "check_account_balance"
+    assert fresh["person_name"] is None  # a new form starts empty
+
+    _, verified = conversation.run(ActionCheckIdentity(), conversation.tracker(
+        "查参保", "check_enrollment", slots={"verified": True, "verified_resident_id": 1}))
+    assert verified["identity_status"] == "verified"
+
+    _, locked = conversation.run(ActionCheckIdentity(), conversation.tracker(
+        "查参保", "check_enrollment", slots={"verification_failures": 3.0}))
+    assert locked["identity_status"] == "locked"
+
+
+def test_user_messages_cannot_fill_verification_slots(domain) -> None:
+    for slot in ("verified", "verified_resident_id", "verification_failures", "identity_status",
+                 "last_policy_topic", "last_region", "abstain_streak", "ticket_number", "pending_lookup"):
+        assert domain["slots"][slot]["mappings"] == [{"type": "custom"}], slot
+        assert "action" not in domain["slots"][slot]["mappings"][0]
+
+
+def test_verification_expires_with_the_session(domain) -> None:
+    assert domain["session_config"]["carry_over_slots_to_new_session"] is False
+    assert 0 < domain["session_config"]["session_expiration_time"] <= 60
