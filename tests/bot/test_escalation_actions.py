@@ -1,0 +1,115 @@
+"""Handing over to a person: a ticket with category, masked transcript and channel; the number told to the resident."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from sqlalchemy import select
+
+from actions.escalation import ActionEscalateToHuman, ActionRecordRating, rating_from_text
+from actions.store.db import session_scope
+from actions.store.enums import Rating, TicketCategory, TicketStatus
+from actions.store.models import Ticket
+from actions.store.seed import demo_resident
+
+EMPLOYEE = demo_resident("employee")
+
+
+@pytest.mark.parametrize(
+    ("intent", "category"),
+    [
+        ("request_human", TicketCategory.HUMAN_AGENT),
+        ("complaint", TicketCategory.COMPLAINT),
+        ("report_fraud", TicketCategory.FRAUD_REPORT),
+    ],
+)
+def test_escalation_opens_a_ticket_of_the_matching_category(database, conversation, intent, category) -> None:
+    messages, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("我要找人工", intent))
+    reply = conversation.texts(messages)
+    number = re.search(r"工单号：(12393-\d{8}-\d{4})", reply)
+    assert number, reply
+    assert "工作" in reply and "前" in reply  # the time limit and the due time
+    assert slots["ticket_number"] == number.group(1)
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert ticket.category is category and ticket.status is TicketStatus.RECEIVED
+    assert ticket.number == number.group(1)
+
+
+def test_ticket_carries_the_masked_transcript_and_channel(database, conversation) -> None:
+    history = [
+        conversation.user("查一下我的报销", "check_reimbursement", channel="wechat"),
+        conversation.bot("请问您的姓名是？"),
+        conversation.user("张演示", "inform", channel="wechat"),
+        conversation.slot("person_name", "张演示"),
+        conversation.bot("请输入您本人的18位居民身份证号码。"),
+        conversation.user(EMPLOYEE.id_number, "inform", channel="wechat"),
+    ]
+    tracker = conversation.tracker("转人工", "request_human", history=history, channel="wechat",
+                                   sender_id="wx-openid-1")
+    conversation.run(ActionEscalateToHuman(), tracker)
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert ticket.channel == "wechat" and ticket.sender_id == "wx-openid-1"
+    # The ticket store folds full-width punctuation (NFKC) when it masks: compare the same way.
+    transcript = unicodedata.normalize("NFKC", ticket.transcript)
+    for line in ("居民：查一下我的报销", "助手：请问您的姓名是？", "居民：转人工"):
+        assert unicodedata.normalize("NFKC", line) in transcript
+    assert EMPLOYEE.id_number not in ticket.transcript and "张演示" not in ticket.transcript
+    assert "3601**********" in ticket.transcript
+
+
+def test_ticket_of_a_verified_resident_names_them_masked(database, conversation) -> None:
+    from actions.domain.verification import verify_identity
+
+    with session_scope() as session:
+        resident = verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, EMPLOYEE.phone[-4:])
+    tracker = conversation.tracker("我要投诉", "complaint",
+                                   slots={"verified": True, "verified_resident_id": resident.resident_id})
+    conversation.run(ActionEscalateToHuman(), tracker)
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert ticket.resident_id == resident.resident_id
+    assert ticket.resident_masked == resident.masked_subject and EMPLOYEE.id_number not in ticket.resident_masked
+
+
+def test_rating_is_stored_on_a_closed_ticket(database, conversation) -> None:
+    from actions.domain.tickets import find_ticket, transition
+
+    _, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human"))
+    number = slots["ticket_number"]
+    with session_scope() as session:
+        ticket = find_ticket(session, number)
+        for status in (TicketStatus.HANDLING, TicketStatus.ANSWERED, TicketStatus.CLOSED):
+            transition(ticket, status, "agent:test")
+    tracker = conversation.tracker("非常满意", "give_rating", slots={"ticket_number": number},
+                                   entities=[{"entity": "rating", "value": "好"}])
+    conversation.run(ActionRecordRating(), tracker)
+    with session_scope() as session:
+        ticket = find_ticket(session, number)
+        assert ticket.rating is Rating.GOOD and ticket.status is TicketStatus.RATED
+
+
+def test_rating_of_a_ticket_still_open_is_acknowledged_not_stored(database, conversation) -> None:
+    _, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human"))
+    tracker = conversation.tracker("差评", "give_rating", slots={"ticket_number": slots["ticket_number"]})
+    messages, _ = conversation.run(ActionRecordRating(), tracker)
+    assert "办结后" in conversation.texts(messages)
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).one().rating is None
+
+
+def test_rating_without_a_ticket_needs_no_database(conversation) -> None:
+    messages, slots = conversation.run(ActionRecordRating(), conversation.tracker("5分", "give_rating"))
+    assert messages == [] and slots == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [("差评", Rating.POOR), ("不满意", Rating.POOR), ("一般般吧", Rating.FAIR), ("5分", Rating.GOOD),
+     ("很满意", Rating.GOOD), ("嗯", None)],
+)
+def test_rating_words_are_read(text, rating) -> None:
+    assert rating_from_text(text) is rating
