@@ -1,0 +1,201 @@
+// Web chat for the 12393 assistant: plain JavaScript, no build step. Talks to the gateway's /api/*.
+"use strict";
+
+const SENDER_KEY = "hotline.sender";     // the signed sender token issued by POST /api/session
+const SINCE_KEY = "hotline.agentSince";  // cursor of the agent replies already shown
+const ELDER_KEY = "hotline.elder";
+const POLL_MS = 8000;
+
+const messages = document.getElementById("messages");
+const form = document.getElementById("composer");
+const input = document.getElementById("input");
+const sendButton = document.getElementById("send");
+const elderToggle = document.getElementById("elder-toggle");
+let lastQuestion = "";
+
+async function session(renew = false) {
+  let token = renew ? null : localStorage.getItem(SENDER_KEY);
+  if (!token) {
+    const response = await fetch("/api/session", { method: "POST", credentials: "same-origin" });
+    if (!response.ok) throw new Error((await detail(response)) || "无法建立会话");
+    token = (await response.json()).sender;
+    localStorage.setItem(SENDER_KEY, token);
+    localStorage.removeItem(SINCE_KEY);
+  }
+  return token;
+}
+
+async function detail(response) {
+  try { return (await response.json()).detail; } catch { return null; }
+}
+
+function scrollDown() { window.scrollTo({ top: document.body.scrollHeight }); }
+
+function bubble(kind, text) {
+  const wrapper = document.createElement("div");
+  wrapper.className = `msg ${kind}`;
+  const body = document.createElement("div");
+  body.className = "bubble";
+  body.textContent = text;
+  wrapper.appendChild(body);
+  messages.appendChild(wrapper);
+  scrollDown();
+  return wrapper;
+}
+
+function quickReplies(wrapper, buttons) {
+  const row = document.createElement("div");
+  row.className = "quick";
+  for (const button of buttons) {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.textContent = button.title;
+    element.addEventListener("click", () => {
+      row.querySelectorAll("button").forEach((b) => (b.disabled = true));
+      send(button.payload || button.title, button.title);
+    });
+    row.appendChild(element);
+  }
+  wrapper.appendChild(row);
+}
+
+function citations(wrapper, items) {
+  const box = document.createElement("div");
+  box.className = "citations";
+  box.dataset.testid = "citations";
+  const label = document.createElement("span");
+  label.textContent = "依据：";
+  box.appendChild(label);
+  const template = document.getElementById("citation-template");
+  for (const item of items) {
+    const node = template.content.firstElementChild.cloneNode(true);
+    const where = [item.doc_title ? `《${item.doc_title}》` : "政策文件", item.section, item.region]
+      .filter(Boolean).join(" · ");
+    node.querySelector("summary").textContent = where;
+    node.querySelector("blockquote").textContent = item.text || "";
+    box.appendChild(node);
+  }
+  wrapper.appendChild(box);
+}
+
+function feedback(wrapper, answer, question) {
+  const row = document.createElement("div");
+  row.className = "feedback";
+  const note = document.createElement("span");
+  note.textContent = "这个回答有帮助吗？";
+  row.appendChild(note);
+  for (const [rating, label, title] of [["up", "👍", "有帮助"], ["down", "👎", "没帮助"]]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.title = title;
+    button.setAttribute("aria-label", title);
+    button.dataset.rating = rating;
+    button.addEventListener("click", async () => {
+      const response = await fetch("/api/feedback", {
+        method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+        body: JSON.stringify({ sender: await session(), rating, answer, question }),
+      });
+      if (response.ok) {
+        row.querySelectorAll("button").forEach((b) => {
+          b.disabled = true;
+          b.setAttribute("aria-pressed", String(b === button));
+        });
+        note.textContent = "感谢您的反馈！";
+      }
+    });
+    row.appendChild(button);
+  }
+  wrapper.appendChild(row);
+}
+
+function showBotMessage(message) {
+  const custom = message.custom || {};
+  if (!message.text && !(message.buttons || []).length) return;
+  const wrapper = bubble("bot", message.text || "");
+  if ((custom.citations || []).length) citations(wrapper, custom.citations);
+  if ((message.buttons || []).length) quickReplies(wrapper, message.buttons);
+  if (message.text) feedback(wrapper, message.text, lastQuestion);
+}
+
+async function post(text) {
+  for (const renew of [false, true]) {
+    const response = await fetch("/api/chat", {
+      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+      body: JSON.stringify({ sender: await session(renew), message: text }),
+    });
+    if (response.status !== 401) return response;  // 401: the token is no longer valid, get a new one once
+  }
+  throw new Error("会话无效，请刷新页面后重试。");
+}
+
+async function send(text, shown) {
+  text = text.trim();
+  if (!text) return;
+  if (!text.startsWith("/")) lastQuestion = text;
+  bubble("user", shown || text);
+  const typing = bubble("bot typing", "正在为您查询，请稍候…");
+  sendButton.disabled = true;
+  try {
+    const response = await post(text);
+    typing.remove();
+    if (!response.ok) {
+      bubble("system", (await detail(response)) || `请求失败（${response.status}），请稍后再试。`);
+      return;
+    }
+    const replies = await response.json();
+    if (!replies.length) bubble("bot", "抱歉，我暂时没有理解您的问题。您可以换个说法，或点击右上角“转人工”。");
+    replies.forEach(showBotMessage);
+  } catch (error) {
+    typing.remove();
+    bubble("system", "网络连接失败，请检查网络后重试。紧急问题请拨打 12393 医保服务热线。");
+  } finally {
+    sendButton.disabled = false;
+    input.focus();
+  }
+}
+
+async function pollAgentReplies() {
+  try {
+    const since = localStorage.getItem(SINCE_KEY) || "";
+    const url = `/api/messages?sender=${encodeURIComponent(await session())}&since=${encodeURIComponent(since)}`;
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const data = await response.json();
+    for (const message of data.messages) {
+      const wrapper = bubble("agent", message.text);
+      const label = document.createElement("div");
+      label.className = "label";
+      label.textContent = `人工客服回复 · 工单 ${message.ticket_number}`;
+      wrapper.prepend(label);
+    }
+    if (data.next_since) localStorage.setItem(SINCE_KEY, data.next_since);
+  } catch { /* the next poll tries again */ }
+}
+
+function setElder(on) {
+  document.documentElement.classList.toggle("elder", on);
+  elderToggle.setAttribute("aria-pressed", String(on));
+  elderToggle.textContent = on ? "长辈模式：开" : "长辈模式";
+  localStorage.setItem(ELDER_KEY, on ? "1" : "0");
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = input.value;
+  input.value = "";
+  send(text);
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {  // isComposing: 拼音输入法选词
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
+document.getElementById("human").addEventListener("click", () => send("转人工"));
+document.querySelectorAll(".intro .quick button").forEach((button) =>
+  button.addEventListener("click", () => send(button.dataset.message)));
+elderToggle.addEventListener("click", () => setElder(!document.documentElement.classList.contains("elder")));
+setElder(localStorage.getItem(ELDER_KEY) === "1");
+session().then(pollAgentReplies).catch(() => {});
+setInterval(pollAgentReplies, POLL_MS);
