@@ -1,0 +1,75 @@
+"""Policy replies quote and cite the documents and add no facts of their own; abstentions say so plainly."""
+
+from __future__ import annotations
+
+import re
+
+from actions.domain.answers import ABSTAIN_TEXT, compose_policy_answer, quote, source_line
+from knowledge_base.types import Passage, SearchResult
+
+LONG_PASSAGE = (
+    "全面落实基本医疗保险市级统筹。健全重特大疾病医疗保险和救助制度。"
+    "完善异地就医直接结算服务，简化异地就医备案手续，推进住院费用跨省直接结算。"
+    "加强医保基金监管，严厉打击欺诈骗保行为。推进医保信息化标准化建设，推广医保电子凭证应用。"
+    "落实长期护理保险制度试点任务，探索建立多层次保障体系，提升经办服务水平，方便群众办事。"
+)
+
+
+def passage(chunk_id: str, text: str, score: float, title: str = "周口市“十四五”医疗保障规划",
+            section: str = "第三章 健全多层次医疗保障体系 > 一、完善基本医疗保险", region: str = "河南省周口市") -> Passage:
+    return Passage(chunk_id, "zhoukou", title, section, region, text, score)
+
+
+def test_answer_leads_quotes_and_cites_the_best_passage() -> None:
+    best = passage("c1", "推进住院费用跨省直接结算，简化异地就医备案手续。", 0.9)
+    answer = compose_policy_answer(SearchResult("异地就医怎么备案", [best], False, 0.9, "周口"))
+    lines = answer.text.split("\n")
+    assert lines[0].startswith("关于您问的问题") and "《周口市“十四五”医疗保障规划》" in lines[0]
+    assert lines[1] == "“推进住院费用跨省直接结算，简化异地就医备案手续。”"
+    assert "第三章 健全多层次医疗保障体系，一、完善基本医疗保险" in lines[2] and "河南省周口市" in lines[2]
+    assert answer.payload == {
+        "citations": [{"chunk_id": "c1", "doc_title": best.doc_title, "section": best.section,
+                       "region": best.region, "text": best.text, "score": 0.9}],
+        "abstain": False,
+    }
+    assert answer.buttons == []
+
+
+def test_every_number_in_the_answer_comes_from_a_quoted_passage() -> None:
+    best = passage("c1", "政策范围内住院费用支付比例达到70%左右，咨询电话12393。", 0.9)
+    answer = compose_policy_answer(SearchResult("住院报销比例", [best], False, 0.9, "周口"))
+    numbers = set(re.findall(r"\d+", answer.text))
+    assert numbers <= set(re.findall(r"\d+", best.text + best.doc_title + best.section))
+
+
+def test_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None:
+    excerpt = quote(LONG_PASSAGE, "异地就医备案手续", limit=60)
+    assert "简化异地就医备案手续" in excerpt
+    assert len(excerpt) <= 62
+    assert excerpt.startswith("…") and excerpt.endswith("…")
+
+
+def test_close_runners_up_are_listed_as_further_sources_at_most_two() -> None:
+    result = SearchResult("异地就医", [
+        passage("c1", "推进住院费用跨省直接结算。", 1.0),
+        passage("c2", "完善异地就医直接结算服务。", 0.95, title="南昌市医疗保障“十四五”规划", region="江西省南昌市"),
+        passage("c3", "简化异地就医备案手续。", 0.9, section="第四章"),
+        passage("c4", "异地就医费用直接结算。", 0.85, section="第五章"),
+        passage("c5", "与问题无关的段落。", 0.1, section="第六章"),
+    ], False, 0.9, None)
+    answer = compose_policy_answer(result)
+    assert [c["chunk_id"] for c in answer.citations] == ["c1", "c2", "c3"]
+    assert "相关规定还可参考" in answer.text and "南昌市医疗保障“十四五”规划" in answer.text
+    assert "与问题无关" not in answer.text
+
+
+def test_abstention_says_the_documents_do_not_cover_it_and_offers_a_human() -> None:
+    answer = compose_policy_answer(SearchResult("火星上能用医保吗", [passage("c1", "无关", 0.01)], True, 0.01, None))
+    assert answer.abstain and answer.text == ABSTAIN_TEXT
+    assert "没有找到" in answer.text and "转人工" in answer.text
+    assert answer.payload == {"citations": [], "abstain": True}
+    assert {"title": "转人工", "payload": "/request_human"} in answer.buttons
+
+
+def test_source_line_leaves_out_missing_parts() -> None:
+    assert source_line(passage("c", "x", 1.0, section="", region="")) == "《周口市“十四五”医疗保障规划》"
