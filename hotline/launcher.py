@@ -1,3 +1,110 @@
+"""`hotline run`: start the action server, the Rasa server and the gateway, and stop them all on Ctrl-C/SIGTERM.
+
+It builds nothing (`make run` does the setup first); it checks that each piece exists and says which make
+target provides a missing one. The processes are supervised by hotline/processes.py, the same code the
+end-to-end tests use; each runs in its own process group, so stopping leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
 import typer
+from rich.console import Console
+
+from hotline.settings import Settings, get_settings
 
 app = typer.Typer()
+console = Console()
+
+
+def missing_pieces(settings: Settings) -> list[str]:
+    """What `hotline run` needs and cannot find, each with the command that provides it."""
+    problems: list[str] = []
+    if not settings.rasa_executable.exists():
+        problems.append(f"Rasa 未安装（{settings.rasa_executable}）：请运行 `make setup`")
+    model = settings.rasa_model_dir / "hotline.tar.gz"
+    if not model.exists():
+        problems.append(f"没有训练好的 Rasa 模型（{model}）：请运行 `make bot`")
+    index_files = list(settings.index_dir.glob("*")) if settings.index_dir.is_dir() else []
+    if not index_files:
+        problems.append(f"没有检索索引（{settings.index_dir}）：请运行 `make index`")
+    if settings.database_url.startswith("sqlite:///"):
+        database = Path(settings.database_url.removeprefix("sqlite:///"))
+        if not database.exists():
+            problems.append(f"没有数据库（{database}）：请运行 `make db`")
+    return problems
+
+
+def _stop_on_sigterm() -> None:
+    # Without this, SIGTERM would end the launcher at once and leave the three servers running.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@app.command()
+def run() -> None:
+    """启动助手：动作服务器、Rasa 服务器和网关（Ctrl-C 全部停止）。"""
+    from hotline.processes import (
+        ServiceGroup,
+        ServiceStartError,
+        action_server_spec,
+        gateway_spec,
+        rasa_server_spec,
+    )
+
+    settings = get_settings()
+    problems = missing_pieces(settings)
+    if problems:
+        console.print("[red]无法启动，缺少以下部分：[/red]")
+        for problem in problems:
+            console.print(f"  · {problem}")
+        console.print("或直接运行 `make run`，它会先准备好缺少的部分。")
+        raise typer.Exit(code=2)
+
+    # Ports may be overridden one by one (RASA_PORT …); the URLs between the processes follow them.
+    action_url = f"http://127.0.0.1:{settings.action_server_port}/webhook"
+    rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
+    specs = [
+        action_server_spec(settings),
+        rasa_server_spec(settings, action_server_url=action_url),
+        gateway_spec(settings, rasa_url=rasa_url, action_server_url=action_url),
+    ]
+    _stop_on_sigterm()
+    group = ServiceGroup(specs, log_dir=settings.log_dir)
+    try:
+        with console.status("正在启动动作服务器、Rasa 服务器和网关（首次启动约需一两分钟）…"):
+            group.start()
+        _print_urls(settings)
+        while True:
+            for service in group.running:
+                if service.process.poll() is not None:
+                    console.print(f"[red]{service.spec.name} 意外退出（代码 {service.process.returncode}），"
+                                  f"日志：{service.log_path}[/red]\n{service.log_tail()}")
+                    raise typer.Exit(code=1)
+            time.sleep(1.0)
+    except ServiceStartError as error:
+        console.print(f"[red]启动失败：[/red]{error}")
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        console.print("\n正在停止…")
+    finally:
+        group.stop()
+    console.print("已全部停止。")
+
+
+def _print_urls(settings: Settings) -> None:
+    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    console.print("[green]医保政策助手已启动[/green]")
+    console.print(f"  网页聊天      {base}/")
+    console.print(f"  聊天 API      {base}/api/chat   （Rasa REST 格式；先 POST {base}/api/session 取得会话）")
+    console.print(f"  微信公众号    {base}/wechat     （在公众号后台填写的服务器地址）")
+    console.print(f"  健康检查      {base}/healthz")
+    console.print(f"  Rasa 服务器   http://127.0.0.1:{settings.rasa_port}（仅本机，令牌认证）")
+    console.print(f"  日志目录      {settings.log_dir}")
+    console.print("按 Ctrl-C 停止。")
