@@ -1,8 +1,8 @@
 """Personal lookups for a verified resident: one function per question a resident asks.
 
 Every function takes the internal `resident_id` from `verify_identity`, returns a frozen dataclass whose
-"no record" and "partly known" states are explicit (`has_record`, fields that may be None), and leaves an audit
-record (actor, time, lookup kind, masked subject) in the same session. Amounts are `Decimal` yuan.
+"no record" and "partly known" states are explicit (`has_record`, fields that may be None), and leaves an
+audit record (actor, time, lookup kind, masked subject) in the same session. Amounts are `Decimal` yuan.
 """
 
 from __future__ import annotations
@@ -68,13 +68,19 @@ class EnrolmentStatus:
 
 
 def enrolment_status(
-    session: Session, resident_id: int, *, actor: str, today: date | None = None,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    today: date | None = None,
     audit_log_file: Path | None = None,
 ) -> EnrolmentStatus:
     resident = _resident(session, resident_id)
     today = today or china_today()
     rows = session.scalars(
-        select(Enrolment).where(Enrolment.resident_id == resident_id).order_by(Enrolment.start_date, Enrolment.id)
+        select(Enrolment)
+        .where(Enrolment.resident_id == resident_id)
+        .order_by(Enrolment.start_date, Enrolment.id)
     ).all()
     periods = tuple(
         EnrolmentPeriod(r.scheme, r.region, r.status, r.start_date, r.end_date, r.employer) for r in rows
@@ -132,7 +138,11 @@ class ContributionSummary:
 
 
 def contribution_records(
-    session: Session, resident_id: int, *, actor: str, today: date | None = None,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    today: date | None = None,
     audit_log_file: Path | None = None,
 ) -> ContributionSummary:
     resident = _resident(session, resident_id)
@@ -144,7 +154,12 @@ def contribution_records(
     ).all()
     records = [
         ContributionRecord(
-            r.year, r.month, yuan(r.amount_fen), r.status, r.due_date, r.paid_date,
+            r.year,
+            r.month,
+            yuan(r.amount_fen),
+            r.status,
+            r.due_date,
+            r.paid_date,
             overdue=r.status is not ContributionState.PAID and r.due_date < today,
         )
         for r in rows
@@ -159,7 +174,7 @@ def contribution_records(
         latest_year_paid_total=sum((r.amount for r in latest if r.paid), Decimal("0.00")),
         unpaid=unpaid,
         next_due=next((r for r in unpaid if not r.overdue), None),
-        last_paid=max(paid, key=lambda r: (r.paid_date or r.due_date)) if paid else None,
+        last_paid=max(paid, key=lambda r: r.paid_date or r.due_date) if paid else None,
     )
     _audit(session, actor, LookupKind.CONTRIBUTIONS, resident, result.has_record, audit_log_file)
     return result
@@ -189,7 +204,12 @@ class AccountBalance:
 
 
 def account_balance(
-    session: Session, resident_id: int, *, actor: str, recent: int = 5, audit_log_file: Path | None = None,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    recent: int = 5,
+    audit_log_file: Path | None = None,
 ) -> AccountBalance:
     resident = _resident(session, resident_id)
     rows = session.scalars(
@@ -198,7 +218,9 @@ def account_balance(
         .order_by(AccountEntry.posted_on.desc(), AccountEntry.id.desc())
         .limit(recent)
     ).all()
-    lines = tuple(LedgerLine(r.posted_on, r.description, yuan(r.amount_fen), yuan(r.balance_fen)) for r in rows)
+    lines = tuple(
+        LedgerLine(r.posted_on, r.description, yuan(r.amount_fen), yuan(r.balance_fen)) for r in rows
+    )
     # An unknown scheme is treated as 职工 when a ledger exists: the data says there is an account.
     applicable = resident.scheme is Scheme.EMPLOYEE or (resident.scheme is None and bool(lines))
     result = AccountBalance(
@@ -241,7 +263,12 @@ class ReimbursementSummary:
 
 
 def reimbursements(
-    session: Session, resident_id: int, *, actor: str, status: ClaimState | str | None = None, limit: int = 5,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    status: ClaimState | str | None = None,
+    limit: int = 5,
     audit_log_file: Path | None = None,
 ) -> ReimbursementSummary:
     resident = _resident(session, resident_id)
@@ -253,8 +280,15 @@ def reimbursements(
     ).all()
     views = [
         ClaimView(
-            r.claim_number, r.hospital, r.treatment_start, r.treatment_end, r.submitted_on, yuan(r.total_fen),
-            yuan(r.reimbursed_fen) if r.reimbursed_fen is not None else None, r.status, r.status_reason,
+            r.claim_number,
+            r.hospital,
+            r.treatment_start,
+            r.treatment_end,
+            r.submitted_on,
+            yuan(r.total_fen),
+            yuan(r.reimbursed_fen) if r.reimbursed_fen is not None else None,
+            r.status,
+            r.status_reason,
             r.settled_on,
         )
         for r in rows
@@ -298,7 +332,11 @@ class OffsiteFilingSummary:
 
 
 def offsite_filings(
-    session: Session, resident_id: int, *, actor: str, today: date | None = None,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    today: date | None = None,
     audit_log_file: Path | None = None,
 ) -> OffsiteFilingSummary:
     resident = _resident(session, resident_id)
@@ -311,7 +349,12 @@ def offsite_filings(
     result = OffsiteFilingSummary(
         tuple(
             OffsiteFilingView(
-                r.destination, r.filing_type, r.valid_from, r.valid_to, r.status, r.filed_on,
+                r.destination,
+                r.filing_type,
+                r.valid_from,
+                r.valid_to,
+                r.status,
+                r.filed_on,
                 in_force=r.status is OffsiteFilingState.EFFECTIVE
                 and r.valid_from <= today
                 and (r.valid_to is None or today <= r.valid_to),
@@ -337,7 +380,11 @@ class EVoucherStatus:
 
 
 def evoucher_status(
-    session: Session, resident_id: int, *, actor: str, audit_log_file: Path | None = None,
+    session: Session,
+    resident_id: int,
+    *,
+    actor: str,
+    audit_log_file: Path | None = None,
 ) -> EVoucherStatus:
     resident = _resident(session, resident_id)
     result = EVoucherStatus(resident.evoucher_activated, resident.evoucher_activated_on)

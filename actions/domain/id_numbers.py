@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 ID_NUMBER_LENGTH = 18
-# GB 11643 / ISO 7064 MOD 11-2: weight of position i is 2^(17-i) mod 11; the remainder picks the check character.
+# GB 11643 / ISO 7064 MOD 11-2: position i weighs 2^(17-i) mod 11; the remainder picks the check character.
 _WEIGHTS = tuple(pow(2, ID_NUMBER_LENGTH - 1 - i, 11) for i in range(ID_NUMBER_LENGTH - 1))
 _CHECK_CHARACTERS = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-_.·]+")
@@ -44,7 +44,7 @@ def check_digit(first17: str) -> str:
 
 
 def check_id_number(text: str, *, today: date | None = None) -> IdNumberCheck:
-    """Validate an 18-digit resident ID number: length, characters, birth date, check digit (in that order)."""
+    """Validate an 18-digit ID number: length, characters, birth date, check digit (in that order)."""
     value = normalize_digits(text or "")
     if not value:
         return IdNumberCheck(False, None, "没有收到身份证号码，请输入您的18位身份证号码。")
@@ -61,9 +61,7 @@ def check_id_number(text: str, *, today: date | None = None) -> IdNumberCheck:
     if "X" in value[:-1]:
         return IdNumberCheck(False, None, "字母X只可能出现在身份证号码的最后一位，请检查后重新输入。")
     if _birth_date(value, today or date.today()) is None:
-        return IdNumberCheck(
-            False, None, "出生日期无效：号码第7至14位应是您的出生年月日，请核对后重新输入。"
-        )
+        return IdNumberCheck(False, None, "出生日期无效：号码第7至14位应是您的出生年月日，请核对后重新输入。")
     if check_digit(value[:17]) != value[17]:
         return IdNumberCheck(
             False, None, "校验位不对：号码中可能有数字输错或顺序颠倒，请对照身份证逐位核对后重新输入。"

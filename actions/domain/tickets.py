@@ -84,7 +84,7 @@ class WorkingCalendar:
             cursor = self._opening(self._next_working_day(cursor.date()))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        """Closing time of the `days`-th working day after the day of `start` (that day itself does not count)."""
+        """Closing time of the `days`-th working day after the day of `start` (which does not count)."""
         day = start.astimezone(CHINA_TZ).date()
         for _ in range(days):
             day = self._next_working_day(day)
@@ -116,7 +116,9 @@ OPEN_STATUSES = frozenset({TicketStatus.RECEIVED, TicketStatus.DISPATCHED, Ticke
 
 LEGAL_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     # A hotline agent may handle a ticket at once (直接办理) instead of dispatching it to a department.
-    TicketStatus.RECEIVED: frozenset({TicketStatus.DISPATCHED, TicketStatus.HANDLING, TicketStatus.SUPERVISED}),
+    TicketStatus.RECEIVED: frozenset(
+        {TicketStatus.DISPATCHED, TicketStatus.HANDLING, TicketStatus.SUPERVISED}
+    ),
     TicketStatus.DISPATCHED: frozenset({TicketStatus.HANDLING, TicketStatus.SUPERVISED}),
     TicketStatus.HANDLING: frozenset({TicketStatus.ANSWERED, TicketStatus.SUPERVISED}),
     # Supervision pushes the handler: work resumes, or the overdue answer is finally given.
@@ -141,7 +143,12 @@ def allowed_next(status: TicketStatus) -> list[TicketStatus]:
 
 
 def transition(
-    ticket: Ticket, to_status: TicketStatus | str, actor: str, note: str = "", *, now: datetime | None = None,
+    ticket: Ticket,
+    to_status: TicketStatus | str,
+    actor: str,
+    note: str = "",
+    *,
+    now: datetime | None = None,
 ) -> TicketEvent:
     """Move `ticket` to `to_status`, recording who did it and why; raises IllegalTransition otherwise."""
     target = TicketStatus(to_status)
@@ -152,7 +159,9 @@ def transition(
             f"工单{ticket.number}当前为「{current}」，不能直接转为「{target}」；可转为：{options}。"
         )
     if target is TicketStatus.RATED and ticket.rating is None:
-        raise IllegalTransition(f"工单{ticket.number}还没有评价结果，请通过 rate_ticket 记录评价（好/中/差）。")
+        raise IllegalTransition(
+            f"工单{ticket.number}还没有评价结果，请通过 rate_ticket 记录评价（好/中/差）。"
+        )
     now = now or utc_now()
     event = TicketEvent(
         from_status=current, to_status=target, actor=mask_text(actor), note=mask_text(note), occurred_at=now
@@ -170,7 +179,12 @@ def transition(
 
 
 def rate_ticket(
-    ticket: Ticket, rating: Rating | str, actor: str, comment: str = "", *, now: datetime | None = None,
+    ticket: Ticket,
+    rating: Rating | str,
+    actor: str,
+    comment: str = "",
+    *,
+    now: datetime | None = None,
 ) -> TicketEvent:
     """Record the resident's rating (好/中/差) and close the lifecycle at 评价."""
     value = Rating(rating)
@@ -178,8 +192,9 @@ def rate_ticket(
         raise IllegalTransition(f"工单{ticket.number}当前为「{ticket.status}」，办结后才能评价。")
     ticket.rating = value
     ticket.rating_comment = mask_text(comment) or None
-    return transition(ticket, TicketStatus.RATED, actor, f"评价：{value}" + (f"，{comment}" if comment else ""),
-                      now=now)
+    return transition(
+        ticket, TicketStatus.RATED, actor, f"评价：{value}" + (f"，{comment}" if comment else ""), now=now
+    )
 
 
 def supervise_overdue(
@@ -251,8 +266,11 @@ def open_ticket(
     )
     ticket.events.append(
         TicketEvent(
-            from_status=None, to_status=TicketStatus.RECEIVED, actor=mask_text(f"{channel}:{sender_id}"),
-            note=f"智能助手自动受理（{kind}）", occurred_at=now,
+            from_status=None,
+            to_status=TicketStatus.RECEIVED,
+            actor=mask_text(f"{channel}:{sender_id}"),
+            note=f"智能助手自动受理（{kind}）",
+            occurred_at=now,
         )
     )
     session.add(ticket)
@@ -325,7 +343,12 @@ def ticket_progress(session: Session, number: str, *, channel: str, sender_id: s
     if ticket is None or (ticket.channel, ticket.sender_id) != (channel, sender_id):
         return None
     return TicketView(
-        ticket.number, ticket.category, ticket.status, ticket.created_at, ticket.due_at, ticket.supervised,
+        ticket.number,
+        ticket.category,
+        ticket.status,
+        ticket.created_at,
+        ticket.due_at,
+        ticket.supervised,
         ticket.rating,
         tuple((e.occurred_at, e.from_status, e.to_status, e.note) for e in ticket.events),
     )
@@ -350,7 +373,10 @@ def add_agent_message(
 ) -> AgentMessage:
     """Queue an agent's reply for delivery to the chat the ticket came from."""
     message = TicketMessage(
-        channel=ticket.channel, sender_id=ticket.sender_id, author=author, text=mask_personal_data(text),
+        channel=ticket.channel,
+        sender_id=ticket.sender_id,
+        author=author,
+        text=mask_personal_data(text),
         created_at=now or utc_now(),
     )
     ticket.messages.append(message)
@@ -382,5 +408,11 @@ def mark_delivered(session: Session, message_ids: Iterable[int], *, now: datetim
 
 def _agent_message(message: TicketMessage, number: str) -> AgentMessage:
     return AgentMessage(
-        message.id, number, message.channel, message.sender_id, message.author, message.text, message.created_at
+        message.id,
+        number,
+        message.channel,
+        message.sender_id,
+        message.author,
+        message.text,
+        message.created_at,
     )

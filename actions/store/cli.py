@@ -1,5 +1,5 @@
 """`hotline db …`: migrations, demo data, routine jobs. Database modules are imported inside the commands so
-`hotline --help` stays instant and importing this module (rasa-sdk imports everything under actions/) is free."""
+`hotline --help` stays instant and importing this module (rasa-sdk imports all of actions/) is free."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ def setup(url: str | None = URL_OPTION) -> None:
     with session_scope(url) as session:
         report = seed_demo_data(session)
     typer.echo(f"数据库已就绪：{mask_text(_safe(resolve_url(url)))}")
-    typer.echo(f"演示居民：新增 {len(report.created)} 位，已存在 {len(report.existing)} 位"
-               "（查看：hotline db demo-residents）")
+    typer.echo(
+        f"演示居民：新增 {len(report.created)} 位，已存在 {len(report.existing)} 位"
+        "（查看：hotline db demo-residents）"
+    )
 
 
 @app.command()
@@ -37,18 +39,19 @@ def upgrade(url: str | None = URL_OPTION, revision: str = typer.Option("head", h
 @app.command("demo-residents")
 def demo_residents() -> None:
     """列出演示居民的完整身份信息（虚构数据，仅供测试核验流程）。"""
-    from actions.store.seed import DEMO_RESIDENTS
-
     # The one place full ID numbers are printed: they are invented, and testers need them to log in.
     from rich.console import Console
     from rich.table import Table
+
+    from actions.store.seed import DEMO_RESIDENTS
 
     table = Table(title="演示居民（虚构数据，不对应任何真实人员；仅用于测试身份核验与查询）")
     for column in ("姓名", "身份证号（虚构）", "手机（虚构）", "险种", "说明"):
         table.add_column(column)
     for demo in DEMO_RESIDENTS:
-        table.add_row(demo.name, demo.id_number, demo.phone, demo.scheme.value if demo.scheme else "—",
-                      demo.description)
+        table.add_row(
+            demo.name, demo.id_number, demo.phone, demo.scheme.value if demo.scheme else "—", demo.description
+        )
     Console(width=160).print(table)
 
 

@@ -26,7 +26,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime: pass an aware datetime (utc_now() or .replace(tzinfo=CHINA_TZ))")
+            raise ValueError(
+                "naive datetime: pass an aware datetime (utc_now() or .replace(tzinfo=CHINA_TZ))"
+            )
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

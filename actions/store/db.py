@@ -19,7 +19,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The URL to use: the one given, else settings.database_url; `postgresql://` gets the psycopg 3 driver."""
+    """The URL given, else settings.database_url; a bare `postgresql://` gets the psycopg 3 driver."""
     if url is None:
         from hotline.settings import get_settings
 

@@ -1,7 +1,7 @@
 """ORM models (SQLAlchemy 2, typed). The schema itself is created by the Alembic migrations in `migrations/`.
 
 Money is stored in fen (integer cents) so sums are exact on every backend; the domain layer shows yuan.
-ID numbers and phones are stored in full (lookups need them) and are masked by `hotline.privacy` wherever shown.
+ID numbers and phones are stored in full (lookups need them); `hotline.privacy` masks them wherever shown.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class Resident(Base):
     evoucher_activated_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
-    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="resident", order_by="Enrolment.start_date")
+    enrolments: Mapped[list[Enrolment]] = relationship(
+        back_populates="resident", order_by="Enrolment.start_date"
+    )
     contributions: Mapped[list[Contribution]] = relationship(back_populates="resident")
     account_entries: Mapped[list[AccountEntry]] = relationship(back_populates="resident")
     claims: Mapped[list[Claim]] = relationship(back_populates="resident")
@@ -172,7 +174,9 @@ class AuditRecord(Base):
     lookup: Mapped[LookupKind] = mapped_column(chinese_enum(LookupKind, "lookup_kind"))
     outcome: Mapped[LookupOutcome] = mapped_column(chinese_enum(LookupOutcome, "lookup_outcome"))
     subject: Mapped[str] = mapped_column(String(128))  # masked name + masked ID number
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Ticket(Base):

@@ -1,5 +1,5 @@
 """Real databases for the data-layer tests: a migrated, seeded SQLite file per test (copied from one template,
-so every test starts from the same state) and, for `postgres` tests, a throw-away schema on the local server."""
+so every test starts from the same state) and, for `postgres` tests, a throw-away schema on the server."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from actions.domain.verification import VerifiedResident, verify_identity
 from actions.store.db import get_engine, session_factory, upgrade
 from actions.store.seed import DemoResident, demo_resident, seed_demo_data
-from actions.domain.verification import VerifiedResident, verify_identity
 
 # Demo data is dated relative to the seeding day; a fixed day keeps every expectation exact.
 SEED_DAY = date(2026, 6, 10)
@@ -74,4 +74,3 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-

@@ -27,17 +27,21 @@ ACTOR = "rest:demo-sender"
 
 
 def test_active_employee_is_enrolled(session: Session) -> None:
-    status = accounts.enrolment_status(session, verified(session, "employee").resident_id, actor=ACTOR,
-                                       today=SEED_DAY)
+    status = accounts.enrolment_status(
+        session, verified(session, "employee").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert status.enrolled and status.current.status is EnrolmentState.ACTIVE
     assert status.current.employer == "南昌演示科技有限公司"
 
 
 def test_lapsed_resident_is_not_enrolled_and_shows_when_it_ended(session: Session) -> None:
-    status = accounts.enrolment_status(session, verified(session, "lapsed").resident_id, actor=ACTOR,
-                                       today=SEED_DAY)
+    status = accounts.enrolment_status(
+        session, verified(session, "lapsed").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert status.has_record and not status.enrolled
-    assert status.current.status is EnrolmentState.TERMINATED and status.current.end_date == date(2025, 12, 31)
+    assert status.current.status is EnrolmentState.TERMINATED and status.current.end_date == date(
+        2025, 12, 31
+    )
 
 
 def test_never_enrolled_resident_has_no_enrolment_record(session: Session) -> None:
@@ -46,8 +50,9 @@ def test_never_enrolled_resident_has_no_enrolment_record(session: Session) -> No
 
 
 def test_employee_contributions_show_latest_year_paid_months_and_next_due(session: Session) -> None:
-    summary = accounts.contribution_records(session, verified(session, "employee").resident_id, actor=ACTOR,
-                                            today=SEED_DAY)
+    summary = accounts.contribution_records(
+        session, verified(session, "employee").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert summary.latest_year == 2026 and len(summary.latest_year_records) == 6  # January to June
     assert summary.latest_year_paid_total == Decimal("600.00")  # five paid months of 120 yuan
     assert summary.next_due.period_text == "2026年6月" and summary.next_due.due_date == date(2026, 6, 25)
@@ -55,8 +60,9 @@ def test_employee_contributions_show_latest_year_paid_months_and_next_due(sessio
 
 
 def test_resident_scheme_paid_this_year_has_nothing_due(session: Session) -> None:
-    summary = accounts.contribution_records(session, verified(session, "resident_paid").resident_id,
-                                            actor=ACTOR, today=SEED_DAY)
+    summary = accounts.contribution_records(
+        session, verified(session, "resident_paid").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert summary.latest_year == 2026 and summary.latest_year_records[0].paid
     assert summary.latest_year_records[0].period_text == "2026年度"
     assert summary.unpaid == () and summary.next_due is None
@@ -64,8 +70,9 @@ def test_resident_scheme_paid_this_year_has_nothing_due(session: Session) -> Non
 
 
 def test_lapsed_resident_arrears_are_overdue(session: Session) -> None:
-    summary = accounts.contribution_records(session, verified(session, "lapsed").resident_id, actor=ACTOR,
-                                            today=SEED_DAY)
+    summary = accounts.contribution_records(
+        session, verified(session, "lapsed").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert [r.status for r in summary.overdue] == [ContributionState.ARREARS]
     assert summary.next_due is None
 
@@ -76,7 +83,9 @@ def test_partial_record_has_no_contributions(session: Session) -> None:
 
 
 def test_account_balance_is_the_latest_ledger_balance(session: Session) -> None:
-    balance = accounts.account_balance(session, verified(session, "employee").resident_id, actor=ACTOR, recent=3)
+    balance = accounts.account_balance(
+        session, verified(session, "employee").resident_id, actor=ACTOR, recent=3
+    )
     assert balance.applicable and balance.has_record and len(balance.recent) == 3
     newest, previous = balance.recent[0], balance.recent[1]
     assert balance.balance == newest.balance and balance.as_of == newest.posted_on
@@ -95,17 +104,24 @@ def test_partial_employee_record_has_an_account_but_no_ledger(session: Session) 
 
 def test_reimbursements_list_newest_first_with_counts_by_status(session: Session) -> None:
     summary = accounts.reimbursements(session, verified(session, "employee").resident_id, actor=ACTOR)
-    assert [c.claim_number for c in summary.claims] == ["BX-DEMO-0004", "BX-DEMO-0003", "BX-DEMO-0002",
-                                                        "BX-DEMO-0001"]
+    assert [c.claim_number for c in summary.claims] == [
+        "BX-DEMO-0004",
+        "BX-DEMO-0003",
+        "BX-DEMO-0002",
+        "BX-DEMO-0001",
+    ]
     assert summary.latest.status is ClaimState.ACCEPTED
     assert summary.counts == {s: 1 for s in ClaimState}
     settled = summary.claims[-1]
     assert settled.total == Decimal("12860.00") and settled.reimbursed == Decimal("9024.00")
 
 
-def test_reimbursements_can_be_filtered_by_status_and_returned_claims_give_the_reason(session: Session) -> None:
-    summary = accounts.reimbursements(session, verified(session, "employee").resident_id, actor=ACTOR,
-                                      status="已退回")
+def test_reimbursements_can_be_filtered_by_status_and_returned_claims_give_the_reason(
+    session: Session,
+) -> None:
+    summary = accounts.reimbursements(
+        session, verified(session, "employee").resident_id, actor=ACTOR, status="已退回"
+    )
     assert [c.status for c in summary.claims] == [ClaimState.RETURNED]
     assert "出院小结" in summary.claims[0].reason and summary.claims[0].reimbursed is None
 
@@ -116,8 +132,9 @@ def test_resident_without_claims_has_no_reimbursement_record(session: Session) -
 
 
 def test_offsite_filing_in_force_and_expired_one_are_told_apart(session: Session) -> None:
-    summary = accounts.offsite_filings(session, verified(session, "offsite").resident_id, actor=ACTOR,
-                                       today=SEED_DAY)
+    summary = accounts.offsite_filings(
+        session, verified(session, "offsite").resident_id, actor=ACTOR, today=SEED_DAY
+    )
     assert len(summary.filings) == 2
     assert [(f.destination, f.filing_type) for f in summary.in_force] == [
         ("海南省三亚市", OffsiteFilingType.LONG_TERM_RESIDENCE)
@@ -157,7 +174,10 @@ def test_every_lookup_writes_a_masked_audit_record(session: Session, tmp_path: P
     records = session.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
     assert [r.lookup for r in records] == list(calls)
     # The employee has no off-site filing: that lookup is audited as 无记录.
-    assert [r.outcome for r in records] == [LookupOutcome.FOUND] * 4 + [LookupOutcome.NO_RECORD, LookupOutcome.FOUND]
+    assert [r.outcome for r in records] == [LookupOutcome.FOUND] * 4 + [
+        LookupOutcome.NO_RECORD,
+        LookupOutcome.FOUND,
+    ]
     demo = demo_resident("employee")
     for record in records:
         assert record.resident_id == resident_id and record.occurred_at.tzinfo is not None

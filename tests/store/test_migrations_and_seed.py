@@ -1,4 +1,4 @@
-"""The schema comes from the Alembic migrations on SQLite and PostgreSQL; demo data is idempotent and fictitious."""
+"""The schema comes from the Alembic migrations (SQLite and PostgreSQL); demo data is idempotent."""
 
 import os
 import subprocess
@@ -26,8 +26,20 @@ from hotline.settings import PROJECT_ROOT
 from .conftest import SEED_DAY
 
 HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
-TABLES = {"residents", "enrolments", "contributions", "account_entries", "claims", "offsite_filings",
-          "audit_records", "tickets", "ticket_events", "ticket_messages", "ticket_sequences", "alembic_version"}
+TABLES = {
+    "residents",
+    "enrolments",
+    "contributions",
+    "account_entries",
+    "claims",
+    "offsite_filings",
+    "audit_records",
+    "tickets",
+    "ticket_events",
+    "ticket_messages",
+    "ticket_sequences",
+    "alembic_version",
+}
 
 
 def _schema_drift(url: str) -> list:
@@ -69,13 +81,17 @@ def test_demo_residents_are_obviously_fictitious_but_valid_for_the_dialogue() ->
 def test_db_setup_command_migrates_seeds_and_can_be_repeated(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     first = subprocess.run([str(HOTLINE), "db", "setup"], env=env, capture_output=True, text=True, check=True)
-    second = subprocess.run([str(HOTLINE), "db", "setup"], env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run(
+        [str(HOTLINE), "db", "setup"], env=env, capture_output=True, text=True, check=True
+    )
     assert f"新增 {len(DEMO_RESIDENTS)} 位" in first.stdout
     assert "新增 0 位" in second.stdout and f"已存在 {len(DEMO_RESIDENTS)} 位" in second.stdout
 
 
 def test_demo_residents_command_prints_full_fictitious_identities_with_a_label() -> None:
-    result = subprocess.run([str(HOTLINE), "db", "demo-residents"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(HOTLINE), "db", "demo-residents"], capture_output=True, text=True, check=True
+    )
     assert "虚构" in result.stdout
     assert all(d.id_number in result.stdout and d.phone in result.stdout for d in DEMO_RESIDENTS)
 
@@ -96,7 +112,9 @@ def test_importing_the_data_layer_opens_no_database(tmp_path: Path) -> None:
 
 def test_migrations_are_not_importable_as_a_package() -> None:
     migrations = PROJECT_ROOT / "actions" / "store" / "migrations"
-    assert not (migrations / "__init__.py").exists() and not (migrations / "versions" / "__init__.py").exists()
+    assert (
+        not (migrations / "__init__.py").exists() and not (migrations / "versions" / "__init__.py").exists()
+    )
 
 
 @pytest.mark.postgres
@@ -112,11 +130,23 @@ def test_migrations_seed_lookups_and_tickets_work_on_postgresql(postgres_url: st
         resident = verify_identity(session, demo.name, demo.id_number, demo.phone[-4:], actor="rest:pg")
         balance = accounts.account_balance(session, resident.resident_id, actor="rest:pg")
         claims = accounts.reimbursements(session, resident.resident_id, actor="rest:pg")
-        receipt = open_ticket(session, category="投诉", transcript=f"身份证{demo.id_number}", channel="rest",
-                              sender_id="pg", resident=resident,
-                              now=datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ))
-        second = open_ticket(session, category="投诉", transcript="…", channel="rest", sender_id="pg",
-                             now=datetime(2026, 11, 23, 11, 0, tzinfo=CHINA_TZ))
+        receipt = open_ticket(
+            session,
+            category="投诉",
+            transcript=f"身份证{demo.id_number}",
+            channel="rest",
+            sender_id="pg",
+            resident=resident,
+            now=datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ),
+        )
+        second = open_ticket(
+            session,
+            category="投诉",
+            transcript="…",
+            channel="rest",
+            sender_id="pg",
+            now=datetime(2026, 11, 23, 11, 0, tzinfo=CHINA_TZ),
+        )
     assert balance.has_record and len(claims.claims) == 4
     assert (receipt.number, second.number) == ("12393-20261123-0001", "12393-20261123-0002")
     with session_scope(postgres_url) as session:

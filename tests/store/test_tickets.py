@@ -37,22 +37,30 @@ MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)
 S = TicketStatus
 
 
-def _open(session: Session, now: datetime = MONDAY_10AM, category: TicketCategory = TicketCategory.COMPLAINT,
-          sender_id: str = "sender-1") -> Ticket:
-    receipt = open_ticket(session, category=category, transcript="居民：我要投诉", channel="rest",
-                          sender_id=sender_id, now=now)
+def _open(
+    session: Session,
+    now: datetime = MONDAY_10AM,
+    category: TicketCategory = TicketCategory.COMPLAINT,
+    sender_id: str = "sender-1",
+) -> Ticket:
+    receipt = open_ticket(
+        session, category=category, transcript="居民：我要投诉", channel="rest", sender_id=sender_id, now=now
+    )
     return find_ticket(session, receipt.number)
 
 
 def test_ticket_number_is_prefix_china_date_and_daily_sequence(session: Session) -> None:
     late_evening_utc = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)  # already 24 November in China
     numbers = [
-        open_ticket(session, category="转人工咨询", transcript="…", channel="rest", sender_id="a",
-                    now=MONDAY_10AM).number,
-        open_ticket(session, category="转人工咨询", transcript="…", channel="rest", sender_id="b",
-                    now=MONDAY_10AM).number,
-        open_ticket(session, category="投诉", transcript="…", channel="rest", sender_id="c",
-                    now=late_evening_utc).number,
+        open_ticket(
+            session, category="转人工咨询", transcript="…", channel="rest", sender_id="a", now=MONDAY_10AM
+        ).number,
+        open_ticket(
+            session, category="转人工咨询", transcript="…", channel="rest", sender_id="b", now=MONDAY_10AM
+        ).number,
+        open_ticket(
+            session, category="投诉", transcript="…", channel="rest", sender_id="c", now=late_evening_utc
+        ).number,
     ]
     assert numbers == ["12393-20261123-0001", "12393-20261123-0002", "12393-20261124-0001"]
     assert all(re.fullmatch(r"12393-\d{8}-\d{4}", n) for n in numbers)
@@ -65,8 +73,14 @@ def test_concurrent_tickets_never_share_a_number(database_url: str) -> None:
     def open_one(index: int) -> None:
         try:
             with session_factory(database_url)() as own_session:
-                receipt = open_ticket(own_session, category="投诉", transcript="…", channel="rest",
-                                      sender_id=f"s{index}", now=MONDAY_10AM)
+                receipt = open_ticket(
+                    own_session,
+                    category="投诉",
+                    transcript="…",
+                    channel="rest",
+                    sender_id=f"s{index}",
+                    now=MONDAY_10AM,
+                )
                 own_session.commit()
                 numbers.append(receipt.number)
         except BaseException as error:  # noqa: BLE001 - reported below
@@ -82,19 +96,39 @@ def test_concurrent_tickets_never_share_a_number(database_url: str) -> None:
 
 def test_time_limits_are_counted_in_working_time(session: Session) -> None:
     friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=CHINA_TZ)
-    human = open_ticket(session, category=TicketCategory.HUMAN_AGENT, transcript="…", channel="rest",
-                        sender_id="a", now=friday_4pm)
-    complaint = open_ticket(session, category=TicketCategory.COMPLAINT, transcript="…", channel="rest",
-                            sender_id="b", now=MONDAY_10AM)
-    report = open_ticket(session, category=TicketCategory.FRAUD_REPORT, transcript="…", channel="rest",
-                         sender_id="c", now=MONDAY_10AM)
+    human = open_ticket(
+        session,
+        category=TicketCategory.HUMAN_AGENT,
+        transcript="…",
+        channel="rest",
+        sender_id="a",
+        now=friday_4pm,
+    )
+    complaint = open_ticket(
+        session,
+        category=TicketCategory.COMPLAINT,
+        transcript="…",
+        channel="rest",
+        sender_id="b",
+        now=MONDAY_10AM,
+    )
+    report = open_ticket(
+        session,
+        category=TicketCategory.FRAUD_REPORT,
+        transcript="…",
+        channel="rest",
+        sender_id="c",
+        now=MONDAY_10AM,
+    )
     # One hour left on Friday, the second hour on Monday morning.
     assert human.due_at.astimezone(CHINA_TZ) == datetime(2026, 11, 30, 10, 0, tzinfo=CHINA_TZ)
     assert human.time_limit_text == "2个工作小时内由人工客服回复您" and human.due_text == "11月30日 10:00前"
     # Five working days after Monday 23rd: Monday 30th at closing time.
     assert complaint.due_at.astimezone(CHINA_TZ) == datetime(2026, 11, 30, 17, 0, tzinfo=CHINA_TZ)
     assert report.due_at.astimezone(CHINA_TZ) == datetime(2026, 12, 14, 17, 0, tzinfo=CHINA_TZ)
-    assert complaint.time_limit_text.startswith("5个工作日内") and report.time_limit_text.startswith("15个工作日内")
+    assert complaint.time_limit_text.startswith("5个工作日内") and report.time_limit_text.startswith(
+        "15个工作日内"
+    )
 
 
 def test_every_category_has_one_time_limit() -> None:
@@ -102,26 +136,36 @@ def test_every_category_has_one_time_limit() -> None:
 
 
 def test_holidays_and_make_up_working_days_can_be_configured() -> None:
-    national_day = WorkingCalendar(holidays=frozenset(date(2026, 10, d) for d in range(1, 9)),
-                                   extra_workdays=frozenset({date(2026, 10, 10)}))
+    national_day = WorkingCalendar(
+        holidays=frozenset(date(2026, 10, d) for d in range(1, 9)),
+        extra_workdays=frozenset({date(2026, 10, 10)}),
+    )
     before_holiday = datetime(2026, 9, 30, 16, 30, tzinfo=CHINA_TZ)
     assert national_day.add_working_hours(before_holiday, 1) == datetime(2026, 10, 9, 9, 30, tzinfo=CHINA_TZ)
     assert national_day.add_working_days(before_holiday, 2) == datetime(2026, 10, 10, 17, 0, tzinfo=CHINA_TZ)
     assert DEFAULT_CALENDAR.add_working_hours(datetime(2026, 11, 23, 7, 0, tzinfo=CHINA_TZ), 2) == datetime(
-        2026, 11, 23, 11, 0, tzinfo=CHINA_TZ)
+        2026, 11, 23, 11, 0, tzinfo=CHINA_TZ
+    )
 
 
 def test_transcript_and_resident_are_stored_masked(session: Session) -> None:
     demo = demo_resident("employee")
     resident = verified(session, "employee")
-    spaced_id = " ".join(demo.id_number[i:i + 4] for i in range(0, 18, 4))
+    spaced_id = " ".join(demo.id_number[i : i + 4] for i in range(0, 18, 4))
     transcript = [
         f"居民：我叫{demo.name}，身份证{demo.id_number}，手机{demo.phone}",
         f"居民：再说一遍 {spaced_id}，电话 138-0000-0001，全角１３８００００００01",
         "助手：已为您转人工",
     ]
-    receipt = open_ticket(session, category="身份核验失败", transcript=transcript, channel="wechat",
-                          sender_id="openid-1", resident=resident, summary=f"核验失败，号码{demo.id_number}")
+    receipt = open_ticket(
+        session,
+        category="身份核验失败",
+        transcript=transcript,
+        channel="wechat",
+        sender_id="openid-1",
+        resident=resident,
+        summary=f"核验失败，号码{demo.id_number}",
+    )
     session.commit()
     stored = session.scalars(select(Ticket).where(Ticket.number == receipt.number)).one()
     everything = " ".join([stored.transcript, stored.summary, stored.resident_masked])
@@ -145,21 +189,32 @@ def test_full_lifecycle_through_rating_is_recorded(session: Session) -> None:
     rate_ticket(ticket, Rating.GOOD, "rest:sender-1", "回复很及时")
     session.commit()
     assert ticket.status is S.RATED and ticket.rating is Rating.GOOD and ticket.rating_comment == "回复很及时"
-    assert [e.to_status for e in ticket.events] == [S.RECEIVED, S.DISPATCHED, S.HANDLING, S.ANSWERED, S.CLOSED,
-                                                    S.FOLLOWED_UP, S.RATED]
+    assert [e.to_status for e in ticket.events] == [
+        S.RECEIVED,
+        S.DISPATCHED,
+        S.HANDLING,
+        S.ANSWERED,
+        S.CLOSED,
+        S.FOLLOWED_UP,
+        S.RATED,
+    ]
     assert ticket.events[2].from_status is S.DISPATCHED and ticket.events[2].actor == "agent:wang"
     assert ticket.closed_at is not None and allowed_next(S.RATED) == []
 
 
-@pytest.mark.parametrize(("path", "illegal"), [
-    ([], S.CLOSED),  # 受理 cannot be closed without handling and an answer
-    ([], S.RATED),
-    ([S.DISPATCHED], S.ANSWERED),  # an answer needs handling first
-    ([S.HANDLING, S.ANSWERED, S.CLOSED], S.DISPATCHED),  # no going back to dispatch once closed
-    ([S.HANDLING, S.ANSWERED, S.CLOSED], S.SUPERVISED),  # closed tickets are not supervised
-])
-def test_illegal_transitions_are_refused_and_change_nothing(session: Session, path: list[TicketStatus],
-                                                             illegal: TicketStatus) -> None:
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ([], S.CLOSED),  # 受理 cannot be closed without handling and an answer
+        ([], S.RATED),
+        ([S.DISPATCHED], S.ANSWERED),  # an answer needs handling first
+        ([S.HANDLING, S.ANSWERED, S.CLOSED], S.DISPATCHED),  # no going back to dispatch once closed
+        ([S.HANDLING, S.ANSWERED, S.CLOSED], S.SUPERVISED),  # closed tickets are not supervised
+    ],
+)
+def test_illegal_transitions_are_refused_and_change_nothing(
+    session: Session, path: list[TicketStatus], illegal: TicketStatus
+) -> None:
     ticket = _open(session)
     for status in path:
         transition(ticket, status, "agent:wang")

@@ -22,7 +22,7 @@ def test_matching_name_id_and_phone_digits_verify_with_a_masked_view(session: Se
 
 
 def test_resident_typing_style_does_not_matter(session: Session) -> None:
-    spaced_full_width = " ".join(EMPLOYEE.id_number[i:i + 6] for i in range(0, 18, 6)).translate(
+    spaced_full_width = " ".join(EMPLOYEE.id_number[i : i + 6] for i in range(0, 18, 6)).translate(
         str.maketrans("0123456789", "０１２３４５６７８９")
     )
     assert verify_identity(session, f" {EMPLOYEE.name} ", spaced_full_width, EMPLOYEE.phone) is not None
