@@ -29,7 +29,9 @@ VERIFIED, UNVERIFIED, LOCKED = "verified", "unverified", "locked"
 
 # "我叫张三" / "姓名：张三" / "张三。" → "张三"; names may hold the middle dot of minority names.
 _NAME_PREFIX = re.compile(r"^(我的名字是|我的名字叫|名字是|名字叫|我叫|我是|本人|姓名是|姓名[:：]?|名字[:：]?)")
-_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,20}$")
+_NAME = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,10}(?:·[\u4e00-\u9fff]{1,10})+)$")
+# Characters that make a message a question or a request, not a name ("为什么", "不想说", "查余额").
+_NOT_IN_NAMES = set("吗呢吧啊么什怎哪谁查询办要想说不没")
 # The longest run that could be an ID number (digits, X, separators) inside a sentence.
 _ID_CANDIDATE = re.compile(r"[0-9０-９Xx][0-9０-９Xx \-]{5,}[0-9０-９Xx]|[0-9０-９]+")
 _DIGIT_RUN = re.compile(r"\d+")
@@ -64,29 +66,33 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = extract_name(str(slot_value or ""))
-        if name is None:
-            dispatcher.utter_message(text="请输入您身份证上的中文姓名，例如“张三”。")
-            return {"person_name": None}
-        return {"person_name": name}
+        for candidate in _candidates(slot_value, tracker):
+            name = extract_name(candidate)
+            if name is not None:
+                return {"person_name": name}
+        dispatcher.utter_message(text="请输入您身份证上的中文姓名，例如“张三”。")
+        return {"person_name": None}
 
     def validate_id_number(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        check = check_id_number(extract_id_number(str(slot_value or "")))
-        if not check.valid:
-            dispatcher.utter_message(text=check.problem)
+        checks = [check_id_number(extract_id_number(c)) for c in _candidates(slot_value, tracker)]
+        valid = next((c for c in checks if c.valid), None)
+        if valid is None:
+            # Explain what is wrong with the fullest reading of what the resident typed.
+            dispatcher.utter_message(text=checks[-1].problem)
             return {"id_number": None}
-        return {"id_number": check.normalized}
+        return {"id_number": valid.normalized}
 
     def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        check = check_phone_last4(extract_phone_digits(str(slot_value or "")))
-        if not check.valid:
-            dispatcher.utter_message(text=check.problem)
+        checks = [check_phone_last4(extract_phone_digits(c)) for c in _candidates(slot_value, tracker)]
+        valid = next((c for c in checks if c.valid), None)
+        if valid is None:
+            dispatcher.utter_message(text=checks[-1].problem)
             return {"phone_last4": None}
-        return {"phone_last4": check.normalized}
+        return {"phone_last4": valid.normalized}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -134,6 +140,15 @@ class ValidateIdentityForm(FormValidationAction):
         }
 
 
+def _candidates(slot_value: Any, tracker: Tracker) -> list[str]:
+    """The extracted value, then the whole message: an entity cut short by NLU should not fail the resident."""
+    candidates = [str(slot_value or "")]
+    text = str(tracker.latest_message.get("text") or "")
+    if text and text not in candidates:
+        candidates.append(text)
+    return candidates
+
+
 def verified_text(resident: VerifiedResident) -> str:
     phone = f"，手机 {resident.masked_phone}" if resident.masked_phone else ""
     return f"身份核验通过：{resident.masked_name}（身份证 {resident.masked_id_number}{phone}）。"
@@ -143,7 +158,9 @@ def extract_name(text: str) -> str | None:
     value = unicodedata.normalize("NFKC", text).strip().strip("。.，,！!～~ ")
     value = _NAME_PREFIX.sub("", value).strip()
     value = "".join(value.split()).replace("•", "·").replace("・", "·")
-    return value if _NAME.fullmatch(value) else None
+    if not _NAME.fullmatch(value) or _NOT_IN_NAMES & set(value):
+        return None
+    return value
 
 
 def extract_id_number(text: str) -> str:
