@@ -12,6 +12,9 @@ const input = document.getElementById("input");
 const sendButton = document.getElementById("send");
 const elderToggle = document.getElementById("elder-toggle");
 let lastQuestion = "";
+const THUMB_SVG = '<svg viewBox="0 0 24 24" width="1em" height="1em" aria-hidden="true"><g transform="ROTATE">' +
+  '<path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6' +
+  'C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"/></g></svg>';
 
 async function session(renew = false) {
   let token = renew ? null : localStorage.getItem(SENDER_KEY);
@@ -84,10 +87,11 @@ function feedback(wrapper, answer, question) {
   const note = document.createElement("span");
   note.textContent = "这个回答有帮助吗？";
   row.appendChild(note);
-  for (const [rating, label, title] of [["up", "👍", "有帮助"], ["down", "👎", "没帮助"]]) {
+  for (const [rating, title] of [["up", "有帮助"], ["down", "没帮助"]]) {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = label;
+    // An inline icon rather than the 👍/👎 emoji, which many kiosk and older phone fonts lack.
+    button.innerHTML = THUMB_SVG.replace("ROTATE", rating === "down" ? "rotate(180 12 12)" : "");
     button.title = title;
     button.setAttribute("aria-label", title);
     button.dataset.rating = rating;

@@ -85,3 +85,21 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
         assert rasa.server and wechat_api.server
         rasa.server.close()
         wechat_api.server.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (no downloaded browser builds)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("没有 Chromium：运行 `make browser`（apt-get install chromium fonts-noto-cjk）")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
