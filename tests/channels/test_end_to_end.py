@@ -1,0 +1,116 @@
+"""Through the real stack: gateway → Rasa server → action server (knowledge base, demo database).
+
+Uses the session fixtures of tests/conftest.py (`gateway_stack`), which start the same processes as
+`hotline run` on free ports with a freshly seeded database.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from hotline.settings import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+DEMO_RESIDENT = {"name": "张演示", "id_number": "360102198503129014", "phone_last4": "0001"}
+POLICY_QUESTION = "异地就医备案需要什么材料？"
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+def _chat(client: httpx.Client, base: str, token: str, message: str) -> list[dict[str, Any]]:
+    response = client.post(f"{base}/api/chat", json={"sender": token, "message": message}, timeout=90)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_policy_question_through_the_gateway_comes_back_with_citations(gateway_stack: Any) -> None:
+    base = gateway_stack.gateway_url
+    with httpx.Client() as client:
+        token = client.post(f"{base}/api/session").json()["sender"]
+        replies = _chat(client, base, token, POLICY_QUESTION)
+    cited = [m for m in replies if (m.get("custom") or {}).get("citations")]
+    assert cited, replies
+    citation = cited[0]["custom"]["citations"][0]
+    assert {"chunk_id", "doc_title", "section", "region", "text", "score"} <= set(citation)
+    assert cited[0]["custom"]["abstain"] is False
+    assert all(m["recipient_id"] == token for m in replies)
+
+
+def test_gateway_overhead_over_rasa_is_small(gateway_stack: Any) -> None:
+    """Median added latency of the gateway (session check, limits, relay) on a turn with no retrieval."""
+    base, rasa = gateway_stack.gateway_url, gateway_stack.rasa_url
+    direct, via_gateway = [], []
+    with httpx.Client(timeout=60) as client:
+        token = client.post(f"{base}/api/session").json()["sender"]
+        for i in range(12):
+            started = time.perf_counter()
+            client.post(f"{rasa}/webhooks/rest/webhook", json={"sender": f"bench-{i}", "message": "你好"})
+            direct.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            _chat(client, base, token, "你好")
+            via_gateway.append(time.perf_counter() - started)
+    overhead_ms = (statistics.median(via_gateway[2:]) - statistics.median(direct[2:])) * 1000
+    print(f"\nRasa direct median {statistics.median(direct[2:]) * 1000:.1f} ms, via gateway "
+          f"{statistics.median(via_gateway[2:]) * 1000:.1f} ms, overhead {overhead_ms:.1f} ms")
+    assert overhead_ms < 100
+
+
+@pytest.fixture
+def page(browser: Any) -> Page:
+    context = browser.new_context(viewport={"width": 414, "height": 896}, locale="zh-CN", device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+def _ask(page: Page, text: str) -> None:
+    before = page.locator(".msg.bot:not(.typing)").count()
+    page.get_by_test_id("input").fill(text)
+    page.get_by_test_id("send").click()
+    expect(page.locator(".typing")).to_have_count(0, timeout=90_000)
+    expect(page.locator(".msg.bot:not(.typing)")).not_to_have_count(before)
+
+
+def test_web_chat_end_to_end(gateway_stack: Any, page: Page) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(gateway_stack.gateway_url)
+
+    # A policy question: the answer cites document · section · region, with the quote one tap away.
+    _ask(page, POLICY_QUESTION)
+    answer = page.locator(".msg.bot").filter(has=page.locator(".citation")).last
+    expect(answer).to_be_visible()
+    answer.locator(".citation summary").first.click()
+    expect(answer.locator("blockquote").first).not_to_be_empty()
+    # docs/webchat.png (the README's picture) is a copy of this one.
+    page.screenshot(path=str(ARTIFACTS / "webchat-policy-answer.png"))
+
+    # Identity verification with a demo resident, then a balance with personal data masked.
+    _ask(page, "查询我的个人账户余额")
+    _ask(page, DEMO_RESIDENT["name"])
+    _ask(page, DEMO_RESIDENT["id_number"])
+    _ask(page, DEMO_RESIDENT["phone_last4"])
+    balance = page.locator(".msg.bot").last
+    expect(balance).to_contain_text("余额")
+    expect(balance).to_contain_text(re.compile(r"\d+(\.\d+)?\s*元"))
+    bot_text = " ".join(page.locator(".msg.bot").all_inner_texts())
+    assert DEMO_RESIDENT["id_number"] not in bot_text  # the bot never repeats the full ID number
+    page.screenshot(path=str(ARTIFACTS / "webchat-balance.png"))
+
+    # 转人工: a ticket number the resident can quote.
+    page.get_by_test_id("human").click()
+    expect(page.locator(".msg.bot").last).to_contain_text(re.compile(r"12393-\d{8}-\d{4}"), timeout=90_000)
+    page.screenshot(path=str(ARTIFACTS / "webchat-ticket.png"))
+
+    # 长辈模式: larger, high-contrast text, remembered across visits.
+    page.get_by_test_id("elder-toggle").click()
+    expect(page.locator("html")).to_have_class("elder")
+    page.screenshot(path=str(ARTIFACTS / "webchat-elder.png"))
+    page.reload()
+    expect(page.locator("html")).to_have_class("elder")
+
