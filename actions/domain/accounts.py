@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.domain.audit import record_lookup
-from actions.store.column_types import CHINA_TZ, utc_now
+from actions.store.column_types import china_today
 from actions.store.enums import (
     ClaimState,
     ContributionState,
@@ -37,10 +37,6 @@ class UnknownResident(LookupError):
 
 def yuan(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
-def china_today() -> date:
-    return utc_now().astimezone(CHINA_TZ).date()
 
 
 # --- enrolment ---------------------------------------------------------------------------

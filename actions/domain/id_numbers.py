@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from actions.store.column_types import china_today
+
 ID_NUMBER_LENGTH = 18
 # GB 11643 / ISO 7064 MOD 11-2: position i weighs 2^(17-i) mod 11; the remainder picks the check character.
 _WEIGHTS = tuple(pow(2, ID_NUMBER_LENGTH - 1 - i, 11) for i in range(ID_NUMBER_LENGTH - 1))
@@ -60,7 +62,7 @@ def check_id_number(text: str, *, today: date | None = None) -> IdNumberCheck:
         )
     if "X" in value[:-1]:
         return IdNumberCheck(False, None, "字母X只可能出现在身份证号码的最后一位，请检查后重新输入。")
-    if _birth_date(value, today or date.today()) is None:
+    if _birth_date(value, today or china_today()) is None:
         return IdNumberCheck(False, None, "出生日期无效：号码第7至14位应是您的出生年月日，请核对后重新输入。")
     if check_digit(value[:17]) != value[17]:
         return IdNumberCheck(

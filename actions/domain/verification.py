@@ -9,16 +9,23 @@ from __future__ import annotations
 import hmac
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.domain.audit import masked_resident, record_lookup
 from actions.domain.id_numbers import check_id_number, check_phone_last4
+from actions.store.column_types import utc_now
 from actions.store.enums import LookupKind, LookupOutcome, Scheme
-from actions.store.models import Resident
-from hotline.privacy import mask_id_number, mask_name, mask_phone
+from actions.store.models import AuditRecord, Resident
+from hotline.privacy import mask_id_number, mask_name, mask_phone, mask_text
+
+# Four digits of a phone are only 10 000 guesses: after this many failures in the window, stop trying and
+# hand the resident to a person (身份核验失败 ticket) instead.
+MAX_FAILED_ATTEMPTS = 5
+FAILED_ATTEMPTS_WINDOW = timedelta(hours=1)
 
 # Compared against when no resident matches, so a miss costs about the same time as a near-hit.
 _DECOY_NAME = "\u0000" * 4
@@ -81,6 +88,28 @@ def verify_identity(
     return verified_view(resident)
 
 
+def failed_attempts(session: Session, actor: str, *, window: timedelta = FAILED_ATTEMPTS_WINDOW) -> int:
+    """Failed verifications audited for `actor` (the same "channel:sender" passed to verify_identity)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(
+                AuditRecord.actor == mask_text(actor),
+                AuditRecord.lookup == LookupKind.VERIFY_IDENTITY,
+                AuditRecord.outcome == LookupOutcome.REJECTED,
+                AuditRecord.occurred_at >= utc_now() - window,
+            )
+        )
+        or 0
+    )
+
+
+def verification_locked(session: Session, actor: str) -> bool:
+    """True once `actor` has failed MAX_FAILED_ATTEMPTS times within the window: stop asking, escalate."""
+    return failed_attempts(session, actor) >= MAX_FAILED_ATTEMPTS
+
+
 def verified_view(resident: Resident) -> VerifiedResident:
     return VerifiedResident(
         resident_id=resident.id,
@@ -109,4 +138,13 @@ def _masked_attempt(name: str, id_number: str) -> str:
     return f"{mask_name(_normalize_name(name))} {mask_id_number(id_number)}".strip()
 
 
-__all__ = ["VerifiedResident", "load_verified", "masked_resident", "verified_view", "verify_identity"]
+__all__ = [
+    "MAX_FAILED_ATTEMPTS",
+    "VerifiedResident",
+    "failed_attempts",
+    "load_verified",
+    "masked_resident",
+    "verification_locked",
+    "verified_view",
+    "verify_identity",
+]

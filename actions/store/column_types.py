@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +14,11 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def china_today() -> date:
+    """Today in China: what "this year" and "overdue" mean to a resident, whatever the server's time zone."""
+    return utc_now().astimezone(CHINA_TZ).date()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.domain.id_numbers import check_digit
+from actions.store.column_types import china_today
 from actions.store.enums import (
     ClaimState,
     ContributionState,
@@ -123,7 +124,7 @@ class SeedReport:
 
 
 def seed_demo_data(session: Session, *, today: date | None = None) -> SeedReport:
-    today = today or date.today()
+    today = today or china_today()
     created: list[str] = []
     existing: list[str] = []
     for demo in DEMO_RESIDENTS:
