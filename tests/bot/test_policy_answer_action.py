@@ -1,0 +1,73 @@
+"""The policy action answers from the real knowledge base, rewrites follow-ups, and escalates repeated abstentions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from actions.policy_answers import ActionAnswerPolicy
+from actions.store.db import session_scope
+from actions.store.enums import TicketCategory
+from actions.store.models import Ticket
+
+# Questions the default corpus (five regional 医保 plans) cannot answer: the knowledge base must abstain.
+UNCOVERED = "医保卡丢了补办要交多少工本费"
+
+
+def _payload(messages):  # type: ignore[no-untyped-def]
+    return next(m["custom"] for m in messages if m.get("custom") and "citations" in m["custom"])
+
+
+def test_covered_question_is_answered_with_cited_passages(conversation) -> None:
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker("异地就医备案怎么办理"))
+    payload = _payload(messages)
+    assert payload["abstain"] is False and payload["citations"]
+    reply = conversation.texts(messages)
+    assert "来源" in reply and payload["citations"][0]["doc_title"].strip("《》") in reply
+    assert slots["last_policy_topic"] == "异地就医备案怎么办理" and slots["abstain_streak"] == 0
+
+
+def test_reply_adds_no_numbers_beyond_the_quoted_documents(conversation) -> None:
+    messages, _ = conversation.run(ActionAnswerPolicy(), conversation.tracker("周口城乡居民医保住院报销比例是多少"))
+    payload = _payload(messages)
+    sources = "".join(c["text"] + c["doc_title"] + c["section"] + c["region"] for c in payload["citations"])
+    for number in re.findall(r"\d+(?:\.\d+)?", conversation.texts(messages)):
+        assert number in sources, number
+
+
+def test_region_follow_up_searches_the_new_region(conversation) -> None:
+    tracker = conversation.tracker(
+        "南昌呢？", slots={"last_policy_topic": "周口城乡居民医保住院报销比例是多少", "last_region": "周口"})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    payload = _payload(messages)
+    assert slots.get("last_region", "南昌") == "南昌" or payload["abstain"]
+    if not payload["abstain"]:
+        assert slots["last_policy_topic"].startswith("南昌")
+        assert all(not c["region"] or "南昌" in c["region"] or "江西" in c["region"] for c in payload["citations"])
+
+
+def test_first_abstention_offers_a_human_without_a_ticket(database, conversation) -> None:
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(UNCOVERED))
+    assert _payload(messages) == {"citations": [], "abstain": True}
+    assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
+    assert slots["abstain_streak"] == 1
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
+def test_second_abstention_in_a_row_opens_a_ticket(database, conversation) -> None:
+    tracker = conversation.tracker(UNCOVERED, slots={"abstain_streak": 1.0})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert "工单号" in conversation.texts(messages)
+    assert slots["abstain_streak"] == 0
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert ticket.category is TicketCategory.UNANSWERED and slots["ticket_number"] == ticket.number
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_message_gets_a_polite_request_for_a_question(conversation, text) -> None:
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(text))
+    assert "请输入" in conversation.texts(messages) and slots == {}

@@ -1,0 +1,108 @@
+"""The real Rasa server and action server, talked to through the REST webhook like the gateway does."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from actions.store.db import session_scope
+from actions.store.enums import TicketCategory
+from actions.store.models import Ticket
+from actions.store.seed import demo_resident
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+EMPLOYEE = demo_resident("employee")
+# The whole turn (REST → Rasa NLU and policies → action server → retrieval → reply) for a policy question.
+POLICY_TURN_P95_BUDGET_MS = 250
+
+
+def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
+    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": message}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def customs(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r["custom"] for r in replies if "custom" in r]
+
+
+def test_policy_answer_quotes_the_documents_with_citations(bot_stack) -> None:
+    replies = say(bot_stack, f"policy-{uuid.uuid4().hex}", "异地就医备案怎么办理")
+    payload = next(c for c in customs(replies) if "citations" in c)
+    assert payload["abstain"] is False
+    assert 1 <= len(payload["citations"]) <= 3
+    first = payload["citations"][0]
+    assert set(first) == {"chunk_id", "doc_title", "section", "region", "text", "score"}
+    reply = texts(replies)
+    assert f"《{first['doc_title'].strip('《》')}》" in reply and "来源" in reply
+
+
+def test_follow_up_is_answered_with_the_previous_topic(bot_stack) -> None:
+    sender = f"followup-{uuid.uuid4().hex}"
+    say(bot_stack, sender, "周口城乡居民医保住院报销比例是多少")
+    replies = say(bot_stack, sender, "南昌呢？")
+    payload = next(c for c in customs(replies) if "citations" in c)
+    if not payload["abstain"]:
+        assert any("南昌" in c["region"] for c in payload["citations"])
+
+
+def test_verification_replies_are_masked_and_lookup_answers(bot_stack) -> None:
+    sender = f"verify-{uuid.uuid4().hex}"
+    conversation = [
+        say(bot_stack, sender, "查一下我的医保个人账户余额"),
+        say(bot_stack, sender, EMPLOYEE.name),
+        say(bot_stack, sender, f"身份证号{EMPLOYEE.id_number}"),
+        say(bot_stack, sender, f"手机尾号{EMPLOYEE.phone[-4:]}"),
+    ]
+    assert "姓名" in texts(conversation[0])
+    assert "身份证" in texts(conversation[1])
+    assert "手机" in texts(conversation[2])
+    final = texts(conversation[3])
+    assert "身份核验通过" in final and "个人账户余额为" in final
+    everything = "\n".join(texts(turn) for turn in conversation)
+    assert EMPLOYEE.id_number not in everything and EMPLOYEE.phone not in everything
+    assert EMPLOYEE.id_number[:4] + "*" * 10 + EMPLOYEE.id_number[-4:] in final
+
+
+def test_request_for_a_human_opens_a_ticket_with_a_number(bot_stack) -> None:
+    sender = f"human-{uuid.uuid4().hex}"
+    say(bot_stack, sender, "异地就医备案怎么办理")
+    reply = texts(say(bot_stack, sender, "我要转人工"))
+    number = re.search(r"工单号：(12393-\d{8}-\d{4})", reply)
+    assert number, reply
+    with session_scope(bot_stack.database_url) as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number.group(1))).one()
+        assert ticket.category is TicketCategory.HUMAN_AGENT
+        assert ticket.channel == "rest" and ticket.sender_id == sender
+        assert "异地就医备案怎么办理" in ticket.transcript
+
+
+def test_policy_turn_latency_is_within_budget(bot_stack) -> None:
+    questions = ["异地就医备案怎么办理", "门诊慢特病怎么申请", "医保电子凭证有什么用", "职工医保个人账户能给家人用吗",
+                 "跨省异地就医能直接结算吗"]
+    sender = f"latency-{uuid.uuid4().hex}"
+    for question in questions:  # warm-up: first requests load lazily imported code paths
+        say(bot_stack, sender, question)
+    durations = []
+    for round_ in range(4):
+        for question in questions:
+            started = time.perf_counter()
+            say(bot_stack, f"{sender}-{round_}", question)
+            durations.append((time.perf_counter() - started) * 1000)
+    p95 = statistics.quantiles(durations, n=20)[-1]
+    print(f"policy turn latency over {len(durations)} turns: median {statistics.median(durations):.0f} ms, "
+          f"p95 {p95:.0f} ms")
+    assert p95 <= POLICY_TURN_P95_BUDGET_MS, f"p95 {p95:.0f} ms"
