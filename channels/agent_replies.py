@@ -6,7 +6,7 @@ resident's messages, whatever channel label the ticket was opened with. Fetching
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from channels.schemas import AgentMessage, AgentMessages
 from hotline.settings import Settings
@@ -28,12 +28,18 @@ def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMe
             .order_by(TicketMessage.id)
             .limit(50)
         ).all()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         messages = []
         for message, number in rows:
             if message.delivered_at is None:
                 message.delivered_at = now
-            messages.append(AgentMessage(id=str(message.id), ticket_number=number, text=message.text,
-                                         sent_at=message.created_at.isoformat(timespec="seconds")))
+            messages.append(
+                AgentMessage(
+                    id=str(message.id),
+                    ticket_number=number,
+                    text=message.text,
+                    sent_at=message.created_at.isoformat(timespec="seconds"),
+                )
+            )
     next_since = messages[-1].id if messages else (str(after_id) if after_id else None)
     return AgentMessages(messages=messages, next_since=next_since)

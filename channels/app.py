@@ -56,16 +56,22 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
-        return JSONResponse(status_code=400, content={
-            "detail": "请求内容不是合法的 JSON。/ Malformed JSON body.",
-        })
+        return JSONResponse(
+            status_code=400,
+            content={
+                "detail": "请求内容不是合法的 JSON。/ Malformed JSON body.",
+            },
+        )
     fields = "; ".join(
         f"{'.'.join(str(part) for part in problem.get('loc', ()) if part != 'body')}: {problem.get('msg')}"
         for problem in problems
     )
-    return JSONResponse(status_code=422, content={
-        "detail": f"请求格式不正确：{fields} / Invalid request: {fields}",
-    })
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": f"请求格式不正确：{fields} / Invalid request: {fields}",
+        },
+    )
 
 
 app = create_app()

@@ -22,7 +22,9 @@ UNAVAILABLE_DETAIL = (
     "抱歉，智能助手暂时无法回答。您的留言已记录（编号 {reference}），工作人员会尽快处理；"
     "紧急问题请拨打 12393 医保服务热线。/ The assistant is unavailable; your message was kept for staff."
 )
-SESSION_DETAIL = "会话无效或已过期，请刷新页面后重试。/ Missing or invalid session: call POST /api/session first."
+SESSION_DETAIL = (
+    "会话无效或已过期，请刷新页面后重试。/ Missing or invalid session: call POST /api/session first."
+)
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE_NAME)]
@@ -47,18 +49,25 @@ def create_session(services: ServicesDep, request: Request, response: Response) 
 
 
 @router.post("/api/chat", response_model=list[BotMessage], response_model_exclude_none=True)
-@router.post("/webhooks/rest/webhook", response_model=list[BotMessage], response_model_exclude_none=True,
-             include_in_schema=False)  # the path Rasa web widgets post to
-async def chat(body: ChatRequest, request: Request, services: ServicesDep,
-               cookie: SessionCookie = None) -> Any:
+@router.post(
+    "/webhooks/rest/webhook",
+    response_model=list[BotMessage],
+    response_model_exclude_none=True,
+    include_in_schema=False,
+)  # the path Rasa web widgets post to
+async def chat(
+    body: ChatRequest, request: Request, services: ServicesDep, cookie: SessionCookie = None
+) -> Any:
     sender_id, token = _sender_id(services, body.sender, cookie)
     text = body.message.strip()
     if not text:
         raise HTTPException(status_code=422, detail="消息不能为空。/ Message must not be empty.")
     limit = services.settings.gateway_max_message_chars
     if len(text) > limit:
-        raise HTTPException(status_code=422,
-                            detail=f"消息过长，请控制在 {limit} 字以内。/ Message longer than {limit} characters.")
+        raise HTTPException(
+            status_code=422,
+            detail=f"消息过长，请控制在 {limit} 字以内。/ Message longer than {limit} characters.",
+        )
     services.per_ip.check(f"ip:{client_ip(request)}")
     services.per_sender.check(f"sender:{sender_id}")
     # The channel is the gateway's to say: a client cannot pose as WeChat or as an agent desk.
@@ -67,29 +76,54 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep,
         messages = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
         reference = secrets.token_hex(4).upper()
-        services.journal.append("undelivered", {"reference": reference, "channel": "web", "sender_id": sender_id,
-                                                "message": text, "status": "queued", "reason": str(error)})
+        services.journal.append(
+            "undelivered",
+            {
+                "reference": reference,
+                "channel": "web",
+                "sender_id": sender_id,
+                "message": text,
+                "status": "queued",
+                "reason": str(error),
+            },
+        )
         log.warning("bot unavailable, message %s queued for staff: %s", reference, error)
-        return JSONResponse(status_code=503, headers={"Retry-After": "30"},
-                            content={"detail": UNAVAILABLE_DETAIL.format(reference=reference),
-                                     "queued": True, "reference": reference})
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "30"},
+            content={
+                "detail": UNAVAILABLE_DETAIL.format(reference=reference),
+                "queued": True,
+                "reference": reference,
+            },
+        )
     # Widgets match replies to their own sender value, which for us is the token.
     return [{**message, "recipient_id": token} for message in messages]
 
 
 @router.post("/api/feedback", status_code=201)
-def feedback(body: FeedbackRequest, request: Request, services: ServicesDep,
-             cookie: SessionCookie = None) -> dict[str, str]:
+def feedback(
+    body: FeedbackRequest, request: Request, services: ServicesDep, cookie: SessionCookie = None
+) -> dict[str, str]:
     sender_id, _ = _sender_id(services, body.sender, cookie)
     services.per_sender.check(f"feedback:{sender_id}")
-    services.journal.append("feedback", {"sender_id": sender_id, "rating": body.rating, "answer": body.answer,
-                                         "question": body.question, "comment": body.comment})
+    services.journal.append(
+        "feedback",
+        {
+            "sender_id": sender_id,
+            "rating": body.rating,
+            "answer": body.answer,
+            "question": body.question,
+            "comment": body.comment,
+        },
+    )
     return {"status": "recorded", "detail": "感谢您的反馈！"}
 
 
 @router.get("/api/messages", response_model=AgentMessages)
-def agent_messages(services: ServicesDep, sender: str | None = None, since: str | None = None,
-                   cookie: SessionCookie = None) -> AgentMessages:
+def agent_messages(
+    services: ServicesDep, sender: str | None = None, since: str | None = None, cookie: SessionCookie = None
+) -> AgentMessages:
     """Agents' replies to this session's tickets after `since` (the previous call's `next_since`)."""
     sender_id, _ = _sender_id(services, sender, cookie)
     return agent_replies.for_sender(services.settings, sender_id, since)

@@ -34,7 +34,9 @@ def _database(settings: Settings) -> tuple[bool, str]:
 def _index(settings: Settings) -> tuple[bool, str]:
     directory = settings.index_dir
     files = [p for p in directory.iterdir() if p.is_file()] if directory.is_dir() else []
-    return (True, f"{len(files)} files in {directory.name}/") if files else (False, f"no index at {directory}")
+    return (
+        (True, f"{len(files)} files in {directory.name}/") if files else (False, f"no index at {directory}")
+    )
 
 
 @router.get("/healthz")
@@ -48,10 +50,17 @@ async def healthz(services: Annotated[Services, Depends(get_services)]) -> JSONR
     )
     components: dict[str, dict[str, Any]] = {
         "rasa": {"status": "up" if rasa_ok else "down", "detail": rasa_detail},
-        "action_server": {"status": "up" if actions_ok else "down", "detail": services.rasa.action_health_url},
+        "action_server": {
+            "status": "up" if actions_ok else "down",
+            "detail": services.rasa.action_health_url,
+        },
         "database": {"status": "up" if db_ok else "down", "detail": db_detail},
         "index": {"status": "up" if index_ok else "down", "detail": index_detail},
     }
     chat_ok = rasa_ok and actions_ok
-    status = "ok" if all(c["status"] == "up" for c in components.values()) else ("degraded" if chat_ok else "down")
-    return JSONResponse(status_code=200 if chat_ok else 503, content={"status": status, "components": components})
+    status = (
+        "ok" if all(c["status"] == "up" for c in components.values()) else ("degraded" if chat_ok else "down")
+    )
+    return JSONResponse(
+        status_code=200 if chat_ok else 503, content={"status": status, "components": components}
+    )

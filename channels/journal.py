@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ class Journal:
         return self.directory / f"{name}.jsonl"
 
     def append(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
-        entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 **{k: mask_text(v) if isinstance(v, str) else v for k, v in record.items()}}
+        entry = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **{k: mask_text(v) if isinstance(v, str) else v for k, v in record.items()},
+        }
         with _lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             with self.path(name).open("a", encoding="utf-8") as file:

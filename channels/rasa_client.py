@@ -50,8 +50,9 @@ class RasaClient:
 
     async def rasa_status(self) -> tuple[bool, str]:
         try:
-            response = await self._http.get(f"{self.rasa_url}/status", params={"token": self._token},
-                                            timeout=3.0)
+            response = await self._http.get(
+                f"{self.rasa_url}/status", params={"token": self._token}, timeout=3.0
+            )
         except httpx.HTTPError as error:
             return False, f"unreachable: {type(error).__name__}"
         if response.status_code != 200:

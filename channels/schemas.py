@@ -1,4 +1,4 @@
-"""Request and response bodies of the web chat API (the Rasa REST webhook shape, plus sessions and feedback)."""
+"""Request and response bodies of the web chat API: the Rasa REST webhook shape, sessions, feedback."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A web session is `web:<random>`; the client holds `web:<random>.<signature>` (the *token*), where the
 signature is HMAC-SHA256 over the id with `settings.gateway_secret`. Only the gateway mints ids, so anything
 the bot or an agent later attaches to that id (verified identity, tickets, agent replies) stays with the
-browser that received the token. WeChat ids are derived from the OpenID WeChat signs for us: `wechat:<openid>`.
+browser that received the token. WeChat ids come from the OpenID in WeChat's signed message: `wechat:<id>`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """WeChat official account callback: `GET /wechat` (server verification) and `POST /wechat` (messages).
 
-wechatpy parses the XML, renders replies and does the AES crypto of safe mode. What it leaves out is done here:
+wechatpy parses the XML, renders replies and does the AES crypto of safe mode. What it leaves out is here:
 signatures are compared in constant time, requests older than `wechat_max_timestamp_age` are refused,
 retries are answered once (deduplicated by MsgId, or FromUserName+CreateTime for events), and `]]>` in a
 reply cannot break the XML. WeChat waits 5 s and then retries, so an answer not ready within
@@ -99,8 +99,15 @@ def verify_server(services: ServicesDep, signature: str, timestamp: str, nonce: 
 
 
 @router.post("/wechat")
-async def receive(request: Request, services: ServicesDep, signature: str, timestamp: str, nonce: str,
-                  encrypt_type: str = "raw", msg_signature: Annotated[str | None, Query()] = None) -> Response:
+async def receive(
+    request: Request,
+    services: ServicesDep,
+    signature: str,
+    timestamp: str,
+    nonce: str,
+    encrypt_type: str = "raw",
+    msg_signature: Annotated[str | None, Query()] = None,
+) -> Response:
     _check_request(services, signature, timestamp, nonce)
     body = await request.body()
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
@@ -130,18 +137,22 @@ def _crypto(services: Services) -> WeChatCrypto:
     settings = services.settings
     if not settings.wechat_encoding_aes_key:
         raise HTTPException(status_code=400, detail="未配置 EncodingAESKey / Safe mode is not configured")
-    return WeChatCrypto(settings.wechat_token.get_secret_value(), settings.wechat_encoding_aes_key,
-                        settings.wechat_app_id)
+    return WeChatCrypto(
+        settings.wechat_token.get_secret_value(), settings.wechat_encoding_aes_key, settings.wechat_app_id
+    )
 
 
-def _decrypt(services: Services, crypto: WeChatCrypto, body: bytes, msg_signature: str, timestamp: str,
-             nonce: str) -> str:
+def _decrypt(
+    services: Services, crypto: WeChatCrypto, body: bytes, msg_signature: str, timestamp: str, nonce: str
+) -> str:
     import xmltodict
 
     try:
         encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
     except Exception as error:
-        raise HTTPException(status_code=400, detail="无法解析的加密消息 / Unparseable encrypted XML") from error
+        raise HTTPException(
+            status_code=400, detail="无法解析的加密消息 / Unparseable encrypted XML"
+        ) from error
     expected = _sha1_signature(services.settings.wechat_token.get_secret_value(), timestamp, nonce, encrypted)
     if not hmac.compare_digest(msg_signature.encode(), expected.encode()):
         raise HTTPException(status_code=403, detail="消息签名校验失败 / Invalid msg_signature")
@@ -167,8 +178,11 @@ async def _answer_once(services: Services, message: BaseMessage) -> list[str]:
     answer = state.answers.get(key)
     if answer is None:
         sender = wechat_sender_id(message.source)
-        answer = Answer(sender=sender, openid=message.source,
-                        task=asyncio.create_task(_compose(services, message, sender)))
+        answer = Answer(
+            sender=sender,
+            openid=message.source,
+            task=asyncio.create_task(_compose(services, message, sender)),
+        )
         state.answers[key] = answer
     elif answer.sent_by_api:
         return []  # a retry of a message whose answer is already on its way
@@ -203,8 +217,17 @@ async def _compose(services: Services, message: BaseMessage, sender: str) -> lis
         messages = await services.rasa.send(sender, text, {"channel": "wechat"})
     except BotUnavailable as error:
         reference = secrets.token_hex(4).upper()
-        services.journal.append("undelivered", {"reference": reference, "channel": "wechat", "sender_id": sender,
-                                                "message": text, "status": "queued", "reason": str(error)})
+        services.journal.append(
+            "undelivered",
+            {
+                "reference": reference,
+                "channel": "wechat",
+                "sender_id": sender,
+                "message": text,
+                "status": "queued",
+                "reason": str(error),
+            },
+        )
         log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
         return [wechat_text.UNAVAILABLE.format(reference=reference)]
     rendered = wechat_text.render_bot_messages(messages) or wechat_text.EMPTY_ANSWER
@@ -222,13 +245,21 @@ async def _deliver_later(services: Services, state: WeChatState, answer: Answer)
             await state.api.send_text(answer.openid, text)
         except Undeliverable as error:
             # Nothing more can reach this resident until they write again: keep the rest for staff.
-            services.journal.append("wechat_undeliverable", {
-                "sender_id": answer.sender, "errcode": error.errcode, "text": "\n\n".join(texts[index:])})
+            services.journal.append(
+                "wechat_undeliverable",
+                {"sender_id": answer.sender, "errcode": error.errcode, "text": "\n\n".join(texts[index:])},
+            )
             log.warning("WeChat refused delivery to %s: %s", answer.sender, error)
             return
         except (WeChatApiError, Exception) as error:  # network or API failure: same record, different reason
-            services.journal.append("wechat_undeliverable", {
-                "sender_id": answer.sender, "errcode": getattr(error, "errcode", None),
-                "reason": repr(error), "text": "\n\n".join(texts[index:])})
+            services.journal.append(
+                "wechat_undeliverable",
+                {
+                    "sender_id": answer.sender,
+                    "errcode": getattr(error, "errcode", None),
+                    "reason": repr(error),
+                    "text": "\n\n".join(texts[index:]),
+                },
+            )
             log.warning("WeChat delivery to %s failed: %r", answer.sender, error)
             return

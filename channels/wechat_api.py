@@ -46,8 +46,10 @@ class WeChatApi:
     async def access_token(self, refresh: bool = False) -> str:
         async with self._token_lock:  # one fetch when many deliveries need a token at once
             if refresh or not self._token or time.monotonic() >= self._token_expires:
-                response = await self._http.get(f"{self.base_url}/cgi-bin/token", params={
-                    "grant_type": "client_credential", "appid": self._app_id, "secret": self._secret})
+                response = await self._http.get(
+                    f"{self.base_url}/cgi-bin/token",
+                    params={"grant_type": "client_credential", "appid": self._app_id, "secret": self._secret},
+                )
                 data = response.json()
                 if "access_token" not in data:
                     raise WeChatApiError(int(data.get("errcode", -1)), str(data.get("errmsg", "")))
@@ -58,13 +60,17 @@ class WeChatApi:
 
     async def send_text(self, openid: str, text: str) -> None:
         # ensure_ascii=False: WeChat shows \uXXXX escapes literally in some clients.
-        body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}},
-                          ensure_ascii=False).encode()
+        body = json.dumps(
+            {"touser": openid, "msgtype": "text", "text": {"content": text}}, ensure_ascii=False
+        ).encode()
         for attempt in range(2):
             token = await self.access_token(refresh=attempt > 0)
-            response = await self._http.post(f"{self.base_url}/cgi-bin/message/custom/send",
-                                             params={"access_token": token}, content=body,
-                                             headers={"Content-Type": "application/json; charset=utf-8"})
+            response = await self._http.post(
+                f"{self.base_url}/cgi-bin/message/custom/send",
+                params={"access_token": token},
+                content=body,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
             data = response.json()
             errcode = int(data.get("errcode", 0))
             if errcode == 0:

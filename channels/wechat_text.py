@@ -62,7 +62,7 @@ def split_for_wechat(text: str, max_bytes: int = MAX_TEXT_BYTES) -> list[str]:
                 current = ""
                 continue
             pieces.append((current + head).rstrip("\n"))
-            current, line = "", line[len(head):]
+            current, line = "", line[len(head) :]
         if _size(current + line) > max_bytes:
             pieces.append(current.rstrip("\n"))
             current = ""
@@ -77,7 +77,7 @@ def _size(text: str) -> int:
 
 
 def _prefix_within(text: str, max_bytes: int) -> str:
-    encoded = text.encode("utf-8")[:max(max_bytes, 0)]
+    encoded = text.encode("utf-8")[: max(max_bytes, 0)]
     return encoded.decode("utf-8", errors="ignore")
 
 

@@ -1,4 +1,4 @@
-"""`hotline run`: start the action server, the Rasa server and the gateway, and stop them all on Ctrl-C/SIGTERM.
+"""`hotline run`: start the action server, Rasa server and gateway; stop them all on Ctrl-C or SIGTERM.
 
 It builds nothing (`make run` does the setup first); it checks that each piece exists and says which make
 target provides a missing one. The processes are supervised by hotline/processes.py, the same code the
@@ -84,8 +84,10 @@ def run() -> None:
         while True:
             for service in group.running:
                 if service.process.poll() is not None:
-                    console.print(f"[red]{service.spec.name} 意外退出（代码 {service.process.returncode}），"
-                                  f"日志：{service.log_path}[/red]\n{service.log_tail()}")
+                    console.print(
+                        f"[red]{service.spec.name} 意外退出（代码 {service.process.returncode}），"
+                        f"日志：{service.log_path}[/red]\n{service.log_tail()}"
+                    )
                     raise typer.Exit(code=1)
             time.sleep(1.0)
     except ServiceStartError as error:
@@ -102,7 +104,9 @@ def _print_urls(settings: Settings) -> None:
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     console.print("[green]医保政策助手已启动[/green]")
     console.print(f"  网页聊天      {base}/")
-    console.print(f"  聊天 API      {base}/api/chat   （Rasa REST 格式；先 POST {base}/api/session 取得会话）")
+    console.print(
+        f"  聊天 API      {base}/api/chat   （Rasa REST 格式；先 POST {base}/api/session 取得会话）"
+    )
     console.print(f"  微信公众号    {base}/wechat     （在公众号后台填写的服务器地址）")
     console.print(f"  健康检查      {base}/healthz")
     console.print(f"  Rasa 服务器   http://127.0.0.1:{settings.rasa_port}（仅本机，令牌认证）")

@@ -46,7 +46,9 @@ class _ThreadedServer(uvicorn.Server):
 
 def run_gateway(settings: Settings) -> tuple[_ThreadedServer, threading.Thread, str]:
     port = free_port()
-    server = _ThreadedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info"))
+    server = _ThreadedServer(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -88,8 +90,16 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,8 @@ class FakeRasa:
     """Rasa's REST webhook and /status, plus the action server's /health on the same port."""
 
     replies: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda request: [
-        {"recipient_id": request["sender"], "text": f"您问的是：{request['message']}"}]
+        {"recipient_id": request["sender"], "text": f"您问的是：{request['message']}"}
+    ]
     delay: float = 0.0
     received: list[dict[str, Any]] = field(default_factory=list)
     actions_up: bool = True

@@ -57,14 +57,18 @@ def test_gateway_overhead_over_rasa_is_small(gateway_stack: Any) -> None:
             _chat(client, base, token, "你好")
             via_gateway.append(time.perf_counter() - started)
     overhead_ms = (statistics.median(via_gateway[2:]) - statistics.median(direct[2:])) * 1000
-    print(f"\nRasa direct median {statistics.median(direct[2:]) * 1000:.1f} ms, via gateway "
-          f"{statistics.median(via_gateway[2:]) * 1000:.1f} ms, overhead {overhead_ms:.1f} ms")
+    print(
+        f"\nRasa direct median {statistics.median(direct[2:]) * 1000:.1f} ms, via gateway "
+        f"{statistics.median(via_gateway[2:]) * 1000:.1f} ms, overhead {overhead_ms:.1f} ms"
+    )
     assert overhead_ms < 100
 
 
 @pytest.fixture
 def page(browser: Any) -> Page:
-    context = browser.new_context(viewport={"width": 414, "height": 896}, locale="zh-CN", device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 414, "height": 896}, locale="zh-CN", device_scale_factor=2
+    )
     yield context.new_page()
     context.close()
 
@@ -113,4 +117,3 @@ def test_web_chat_end_to_end(gateway_stack: Any, page: Page) -> None:
     page.screenshot(path=str(ARTIFACTS / "webchat-elder.png"))
     page.reload()
     expect(page.locator("html")).to_have_class("elder")
-

@@ -15,12 +15,18 @@ def test_logs_mask_phones_and_id_numbers_and_never_show_the_rasa_token(tmp_path:
     rasa = FakeRasa().start()
     port = free_port()
     spec = gateway_spec(get_settings(), port, rasa_url=rasa.url, action_server_url=f"{rasa.url}/webhook")
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "GATEWAY_STATE_DIR": str(tmp_path / "state")}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "GATEWAY_STATE_DIR": str(tmp_path / "state"),
+    }
     try:
         with ServiceGroup([spec], log_dir=tmp_path / "logs", env=env):
             # Personal data in a URL lands in uvicorn's access line unless the masking filter sees it.
-            httpx.get(f"http://127.0.0.1:{port}/api/messages",
-                      params={"phone": "13812345678", "id": "360102199001011234"}, timeout=10)
+            httpx.get(
+                f"http://127.0.0.1:{port}/api/messages",
+                params={"phone": "13812345678", "id": "360102199001011234"},
+                timeout=10,
+            )
     finally:
         assert rasa.server
         rasa.server.close()

@@ -18,8 +18,13 @@ HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
 
 
 def test_run_names_each_missing_piece_and_the_make_target_for_it(tmp_path: Path) -> None:
-    env = {**os.environ, "RASA_MODEL_DIR": str(tmp_path / "models"), "INDEX_DIR": str(tmp_path / "index"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'missing.db'}", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "RASA_MODEL_DIR": str(tmp_path / "models"),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'missing.db'}",
+        "COLUMNS": "200",
+    }
     result = subprocess.run([str(HOTLINE), "run"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     for target in ("make bot", "make index", "make db"):
@@ -59,11 +64,19 @@ def test_run_serves_the_chat_and_sigterm_stops_every_process(stack_database_url:
     if not (settings.rasa_model_dir / "hotline.tar.gz").exists():
         pytest.fail("没有训练好的 Rasa 模型：先运行 `make bot`")
     gateway_port = free_port()
-    env = {**os.environ, "DATABASE_URL": stack_database_url, "GATEWAY_PORT": str(gateway_port),
-           "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()), "LOG_DIR": str(tmp_path),
-           "GATEWAY_STATE_DIR": str(tmp_path / "gateway"), "COLUMNS": "200"}
-    launcher = subprocess.Popen([str(HOTLINE), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack_database_url,
+        "GATEWAY_PORT": str(gateway_port),
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "LOG_DIR": str(tmp_path),
+        "GATEWAY_STATE_DIR": str(tmp_path / "gateway"),
+        "COLUMNS": "200",
+    }
+    launcher = subprocess.Popen(
+        [str(HOTLINE), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     output = []
     try:
         assert launcher.stdout

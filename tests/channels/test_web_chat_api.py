@@ -12,17 +12,36 @@ from tests.channels.fakes import FakeRasa
 CITED_ANSWER = {
     "text": "异地长期居住人员可以通过国家医保服务平台 App 办理备案。",
     "buttons": [{"title": "转人工", "payload": "/request_human"}],
-    "custom": {"citations": [{"chunk_id": "c1", "doc_title": "南昌市异地就医管理办法", "section": "第二章",
-                              "region": "江西省南昌市", "text": "……", "score": 0.82}], "abstain": False},
+    "custom": {
+        "citations": [
+            {
+                "chunk_id": "c1",
+                "doc_title": "南昌市异地就医管理办法",
+                "section": "第二章",
+                "region": "江西省南昌市",
+                "text": "……",
+                "score": 0.82,
+            }
+        ],
+        "abstain": False,
+    },
 }
 
 
-def test_chat_relays_to_rasa_with_the_signed_sender_and_web_channel(make_gateway: Callable[..., Gateway]) -> None:
+def test_chat_relays_to_rasa_with_the_signed_sender_and_web_channel(
+    make_gateway: Callable[..., Gateway],
+) -> None:
     gateway = make_gateway(FakeRasa(replies=lambda r: [{"recipient_id": r["sender"], **CITED_ANSWER}]))
     with gateway.client() as client:
         token = gateway.session(client)
-        response = client.post("/api/chat", json={"sender": token, "message": "异地就医怎么备案",
-                                                  "metadata": {"channel": "wechat", "lang": "zh"}})
+        response = client.post(
+            "/api/chat",
+            json={
+                "sender": token,
+                "message": "异地就医怎么备案",
+                "metadata": {"channel": "wechat", "lang": "zh"},
+            },
+        )
     assert response.status_code == 200
     [message] = response.json()
     assert message["recipient_id"] == token
@@ -57,8 +76,9 @@ def test_malformed_json_and_wrong_shapes_get_specific_errors(make_gateway: Calla
     gateway = make_gateway()
     with gateway.client() as client:
         token = gateway.session(client)
-        broken = client.post("/api/chat", content=b'{"sender": "x", "message": ',
-                             headers={"Content-Type": "application/json"})
+        broken = client.post(
+            "/api/chat", content=b'{"sender": "x", "message": ', headers={"Content-Type": "application/json"}
+        )
         missing = client.post("/api/chat", json={"sender": token})
         too_long = client.post("/api/chat", json={"sender": token, "message": "医" * 501})
         empty = client.post("/api/chat", json={"sender": token, "message": "   "})
@@ -99,24 +119,31 @@ def test_per_sender_limit_answers_429_with_retry_after(make_gateway: Callable[..
 def test_per_ip_limit_holds_across_fresh_sessions(make_gateway: Callable[..., Gateway]) -> None:
     gateway = make_gateway(gateway_rate_per_ip=2)
     with gateway.client() as client:
-        statuses = [client.post("/api/chat", json={"sender": gateway.session(client), "message": "你好"}).status_code
-                    for _ in range(3)]
+        statuses = [
+            client.post("/api/chat", json={"sender": gateway.session(client), "message": "你好"}).status_code
+            for _ in range(3)
+        ]
     assert statuses == [200, 200, 429]
 
 
 def test_when_the_bot_is_down_the_message_is_kept_and_the_resident_told(
-        make_gateway: Callable[..., Gateway]) -> None:
+    make_gateway: Callable[..., Gateway],
+) -> None:
     gateway = make_gateway(FakeRasa(actions_up=False))
     with gateway.client() as client:
         token = gateway.session(client)
-        response = client.post("/api/chat", json={"sender": token, "message": "我的身份证 360102199001011234 报销进度"})
+        response = client.post(
+            "/api/chat", json={"sender": token, "message": "我的身份证 360102199001011234 报销进度"}
+        )
         health = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["queued"] is True and body["reference"] in body["detail"]
     assert "留言已记录" in body["detail"] and "12393" in body["detail"]
-    [queued] = [json.loads(line) for line in
-                (gateway.settings.gateway_state_dir / "undelivered.jsonl").read_text().splitlines()]
+    [queued] = [
+        json.loads(line)
+        for line in (gateway.settings.gateway_state_dir / "undelivered.jsonl").read_text().splitlines()
+    ]
     assert queued["reference"] == body["reference"] and queued["status"] == "queued"
     assert "3601**********1234" in queued["message"]  # kept for staff, masked like everything at rest
     assert health.status_code == 503
@@ -149,11 +176,20 @@ def test_feedback_is_stored_server_side(make_gateway: Callable[..., Gateway]) ->
     gateway = make_gateway()
     with gateway.client() as client:
         token = gateway.session(client)
-        response = client.post("/api/feedback", json={"sender": token, "rating": "down",
-                                                      "answer": "门诊报销比例为50%", "question": "门诊能报多少"})
+        response = client.post(
+            "/api/feedback",
+            json={
+                "sender": token,
+                "rating": "down",
+                "answer": "门诊报销比例为50%",
+                "question": "门诊能报多少",
+            },
+        )
         bad = client.post("/api/feedback", json={"sender": token, "rating": "meh", "answer": "x"})
     assert response.status_code == 201
-    [stored] = [json.loads(line) for line in
-                (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()]
+    [stored] = [
+        json.loads(line)
+        for line in (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()
+    ]
     assert stored["rating"] == "down" and stored["sender_id"] == token.rsplit(".", 1)[0]
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]

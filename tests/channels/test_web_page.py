@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,16 +22,35 @@ pytestmark = pytest.mark.browser
 
 def cited_answer(request: dict[str, Any]) -> list[dict[str, Any]]:
     if request["message"] in ("转人工", "/request_human"):
-        return [{"recipient_id": request["sender"], "text": "已为您登记工单 12393-20261123-0001，工作人员将在 3 个工作日内答复。"}]
-    return [{
-        "recipient_id": request["sender"],
-        "text": "跨省异地长期居住人员可通过国家医保服务平台 App 或参保地经办机构办理备案。",
-        "buttons": [{"title": "还有别的问题", "payload": "/affirm"}, {"title": "转人工", "payload": "/request_human"}],
-        "custom": {"abstain": False, "citations": [{
-            "chunk_id": "nanchang-12", "doc_title": "南昌市基本医疗保险异地就医管理办法", "section": "第二章 备案",
-            "region": "江西省南昌市", "text": "参保人员异地长期居住的，可以通过线上或线下方式办理备案手续。",
-            "score": 0.83}]},
-    }]
+        return [
+            {
+                "recipient_id": request["sender"],
+                "text": "已为您登记工单 12393-20261123-0001，工作人员将在 3 个工作日内答复。",
+            }
+        ]
+    return [
+        {
+            "recipient_id": request["sender"],
+            "text": "跨省异地长期居住人员可通过国家医保服务平台 App 或参保地经办机构办理备案。",
+            "buttons": [
+                {"title": "还有别的问题", "payload": "/affirm"},
+                {"title": "转人工", "payload": "/request_human"},
+            ],
+            "custom": {
+                "abstain": False,
+                "citations": [
+                    {
+                        "chunk_id": "nanchang-12",
+                        "doc_title": "南昌市基本医疗保险异地就医管理办法",
+                        "section": "第二章 备案",
+                        "region": "江西省南昌市",
+                        "text": "参保人员异地长期居住的，可以通过线上或线下方式办理备案手续。",
+                        "score": 0.83,
+                    }
+                ],
+            },
+        }
+    ]
 
 
 @pytest.fixture
@@ -42,7 +61,8 @@ def page(browser: Any) -> Page:
 
 
 def test_an_answer_shows_its_source_quick_replies_and_feedback(
-        make_gateway: Callable[..., Gateway], page: Page) -> None:
+    make_gateway: Callable[..., Gateway], page: Page
+) -> None:
     gateway = make_gateway(FakeRasa(replies=cited_answer))
     page.goto(gateway.url)
     page.get_by_test_id("input").fill("异地就医怎么备案")
@@ -57,8 +77,10 @@ def test_an_answer_shows_its_source_quick_replies_and_feedback(
 
     answer.get_by_role("button", name="没帮助").click()
     expect(answer.locator(".feedback")).to_contain_text("感谢您的反馈")
-    [stored] = [json.loads(line) for line in
-                (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()]
+    [stored] = [
+        json.loads(line)
+        for line in (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()
+    ]
     assert stored["rating"] == "down" and stored["question"] == "异地就医怎么备案"
 
     answer.get_by_role("button", name="转人工").click()
@@ -83,7 +105,8 @@ def test_elder_mode_enlarges_text_and_is_remembered(make_gateway: Callable[..., 
 
 
 def test_when_the_bot_is_down_the_page_says_the_message_was_kept(
-        make_gateway: Callable[..., Gateway], page: Page) -> None:
+    make_gateway: Callable[..., Gateway], page: Page
+) -> None:
     gateway = make_gateway(FakeRasa(actions_up=False))
     page.goto(gateway.url)
     page.get_by_test_id("input").fill("报销进度怎么查")
@@ -92,7 +115,8 @@ def test_when_the_bot_is_down_the_page_says_the_message_was_kept(
 
 
 def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
-        make_gateway: Callable[..., Gateway], page: Page) -> None:
+    make_gateway: Callable[..., Gateway], page: Page
+) -> None:
     from actions.store.db import session_scope, upgrade
     from actions.store.models import Ticket, TicketMessage
 
@@ -104,11 +128,20 @@ def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
     expect(page.locator(".msg.bot").filter(has_text="您问的是")).to_be_visible()
     sender_id = gateway.rasa.received[0]["sender"]
     with session_scope(gateway.settings.database_url) as session:
-        ticket = Ticket(number="12393-20261123-0042", category=_first_category(), status=_first_status(),
-                        channel="web", sender_id=sender_id, transcript="…",
-                        due_at=datetime.now(timezone.utc) + timedelta(days=3))
-        ticket.messages.append(TicketMessage(channel="web", sender_id=sender_id, author="agent:wang",
-                                             text="您好，您的异地备案已办理完成。"))
+        ticket = Ticket(
+            number="12393-20261123-0042",
+            category=_first_category(),
+            status=_first_status(),
+            channel="web",
+            sender_id=sender_id,
+            transcript="…",
+            due_at=datetime.now(UTC) + timedelta(days=3),
+        )
+        ticket.messages.append(
+            TicketMessage(
+                channel="web", sender_id=sender_id, author="agent:wang", text="您好，您的异地备案已办理完成。"
+            )
+        )
         session.add(ticket)
     page.evaluate("pollAgentReplies()")  # the page polls every few seconds; call it now to keep the test fast
     agent = page.locator(".msg.agent")

@@ -21,22 +21,28 @@ ACCOUNT = "gh_12393yibao"
 
 
 def text_xml(content: str, msg_id: int = 1234567890123456, create_time: int | None = None) -> str:
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-            f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def event_xml(event: str, create_time: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-            f"<Event><![CDATA[{event}]]></Event></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event></xml>"
+    )
 
 
 def image_xml(msg_id: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
-            f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[media_id]]></MediaId>"
-            f"<MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
+        f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[media_id]]></MediaId>"
+        f"<MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def signed_params(timestamp: int | None = None, token: str = WECHAT_TOKEN) -> dict[str, str]:
@@ -55,7 +61,8 @@ def reply_text(response: httpx.Response) -> str:
 
 
 def test_server_verification_echoes_echostr_only_for_a_valid_signature(
-        make_gateway: Callable[..., Gateway]) -> None:
+    make_gateway: Callable[..., Gateway],
+) -> None:
     gateway = make_gateway()
     with gateway.client() as client:
         good = client.get("/wechat", params={**signed_params(), "echostr": "5837397520551912962"})
@@ -82,16 +89,22 @@ def test_safe_mode_decrypts_the_message_and_encrypts_the_reply(make_gateway: Cal
     encrypted = crypto.encrypt_message(text_xml("个人账户余额怎么查"), params["nonce"], params["timestamp"])
     envelope = parse_envelope(encrypted)
     with gateway.client() as client:
-        response = client.post("/wechat", params={**params, "encrypt_type": "aes",
-                                                  "msg_signature": envelope["MsgSignature"]},
-                               content=encrypted.encode())
-        tampered = client.post("/wechat", params={**params, "encrypt_type": "aes", "msg_signature": "0" * 40},
-                               content=encrypted.encode())
+        response = client.post(
+            "/wechat",
+            params={**params, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]},
+            content=encrypted.encode(),
+        )
+        tampered = client.post(
+            "/wechat",
+            params={**params, "encrypt_type": "aes", "msg_signature": "0" * 40},
+            content=encrypted.encode(),
+        )
     assert response.status_code == 200
     assert "<Encrypt>" in response.text and "个人账户" not in response.text
     reply_envelope = parse_envelope(response.text)
-    decrypted = crypto.decrypt_message(response.text, reply_envelope["MsgSignature"],
-                                       reply_envelope["TimeStamp"], reply_envelope["Nonce"])
+    decrypted = crypto.decrypt_message(
+        response.text, reply_envelope["MsgSignature"], reply_envelope["TimeStamp"], reply_envelope["Nonce"]
+    )
     assert parse_message(decrypted).content == "您问的是：个人账户余额怎么查"
     assert tampered.status_code == 403
     assert len(gateway.rasa.received) == 1
@@ -106,7 +119,9 @@ def parse_envelope(xml: str) -> dict[str, str]:
 def test_wrong_signature_is_refused_with_403(make_gateway: Callable[..., Gateway]) -> None:
     gateway = make_gateway()
     with gateway.client() as client:
-        response = client.post("/wechat", params=signed_params(token="attacker"), content=text_xml("hi").encode())
+        response = client.post(
+            "/wechat", params=signed_params(token="attacker"), content=text_xml("hi").encode()
+        )
     assert response.status_code == 403
     assert gateway.rasa.received == []
 
@@ -114,8 +129,11 @@ def test_wrong_signature_is_refused_with_403(make_gateway: Callable[..., Gateway
 def test_a_replayed_request_with_a_stale_timestamp_is_refused(make_gateway: Callable[..., Gateway]) -> None:
     gateway = make_gateway()
     with gateway.client() as client:
-        response = client.post("/wechat", params=signed_params(timestamp=int(time.time()) - 6 * 60),
-                               content=text_xml("hi").encode())
+        response = client.post(
+            "/wechat",
+            params=signed_params(timestamp=int(time.time()) - 6 * 60),
+            content=text_xml("hi").encode(),
+        )
     assert response.status_code == 403 and "过期" in response.json()["detail"]
     assert gateway.rasa.received == []
 
@@ -132,7 +150,8 @@ def test_a_retried_message_is_answered_once(make_gateway: Callable[..., Gateway]
 
 
 def test_a_slow_answer_is_acknowledged_and_delivered_by_the_customer_service_api(
-        make_gateway: Callable[..., Gateway]) -> None:
+    make_gateway: Callable[..., Gateway],
+) -> None:
     gateway = make_gateway(FakeRasa(delay=1.5), wechat_reply_deadline=0.5)
     with gateway.client() as client:
         started = time.monotonic()
@@ -173,9 +192,14 @@ def test_a_closed_reply_window_is_recorded_as_undeliverable(make_gateway: Callab
 
 
 def test_a_long_answer_is_split_within_wechat_limits_and_sent_in_order(
-        make_gateway: Callable[..., Gateway]) -> None:
-    paragraphs = [f"第{i}条：" + "参保人员在定点医疗机构发生的政策范围内住院费用按规定报销。" * 8 for i in range(1, 9)]
-    gateway = make_gateway(FakeRasa(replies=lambda r: [{"recipient_id": r["sender"], "text": "\n".join(paragraphs)}]))
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    paragraphs = [
+        f"第{i}条：" + "参保人员在定点医疗机构发生的政策范围内住院费用按规定报销。" * 8 for i in range(1, 9)
+    ]
+    gateway = make_gateway(
+        FakeRasa(replies=lambda r: [{"recipient_id": r["sender"], "text": "\n".join(paragraphs)}])
+    )
     with gateway.client() as client:
         response = post_plain(client, text_xml("住院报销政策", msg_id=5))
     assert response.text == "success"
@@ -194,7 +218,9 @@ def test_reply_text_containing_cdata_end_cannot_break_the_xml(make_gateway: Call
     assert reply_text(response) == tricky
 
 
-def test_subscribing_gets_a_welcome_saying_what_the_assistant_does(make_gateway: Callable[..., Gateway]) -> None:
+def test_subscribing_gets_a_welcome_saying_what_the_assistant_does(
+    make_gateway: Callable[..., Gateway],
+) -> None:
     gateway = make_gateway()
     now = int(time.time())
     with gateway.client() as client:
