@@ -101,7 +101,7 @@ class ActionRecordRating(Action):
 
 
 _POOR = re.compile(r"差|不满意|很不好|不好|[12]\s*分|一分|两分|二分|[12]\s*星")
-_FAIR = re.compile(r"中|一般|还行|凑合|3\s*分|三分|3\s*星")
+_FAIR = re.compile(r"中|一般|还行|凑合|基本满意|3\s*分|三分|3\s*星")
 _GOOD = re.compile(r"好|满意|不错|[45]\s*分|四分|五分|[45]\s*星|👍")
 
 

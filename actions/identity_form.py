@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.conversation import actor, latest_intent
 from actions.domain.id_numbers import check_id_number, check_phone_last4, normalize_digits
-from actions.domain.verification import VerifiedResident, verify_identity
+from actions.domain.verification import VerifiedResident, verification_locked, verify_identity
 from actions.store.db import session_scope
 from hotline.settings import get_settings
 
@@ -53,10 +53,16 @@ class ActionCheckIdentity(Action):
         events: list[EventType] = [SlotSet("pending_lookup", latest_intent(tracker))]
         if tracker.get_slot("verified") and tracker.get_slot("verified_resident_id") is not None:
             return [*events, SlotSet("identity_status", VERIFIED)]
-        if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES:
+        if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES or _locked_across_sessions(tracker):
             return [*events, SlotSet("identity_status", LOCKED)]
         # A fresh form every time: nothing half-typed in an abandoned attempt is reused.
         return [*events, SlotSet("identity_status", UNVERIFIED), *(SlotSet(slot, None) for slot in IDENTITY_SLOTS)]
+
+
+def _locked_across_sessions(tracker: Tracker) -> bool:
+    """A new session resets the slot count, not the audit trail: repeated guessing stays locked for a while."""
+    with session_scope() as session:
+        return verification_locked(session, actor(tracker))
 
 
 class ValidateIdentityForm(FormValidationAction):

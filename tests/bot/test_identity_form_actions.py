@@ -134,6 +134,17 @@ def test_check_identity_routes_unverified_verified_and_locked(database, conversa
     assert locked["identity_status"] == "locked"
 
 
+def test_guessing_across_sessions_stays_locked(database, conversation) -> None:
+    from actions.domain.verification import MAX_FAILED_ATTEMPTS, verify_identity
+
+    with session_scope() as session:
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, "9999", actor="rest:resident-1")
+    # A fresh session: the slot count is back to zero, the audit trail is not.
+    _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker("查余额", "check_account_balance"))
+    assert slots["identity_status"] == "locked"
+
+
 def test_user_messages_cannot_fill_verification_slots(domain) -> None:
     for slot in ("verified", "verified_resident_id", "verification_failures", "identity_status",
                  "last_policy_topic", "last_region", "abstain_streak", "ticket_number", "pending_lookup"):
