@@ -5,6 +5,7 @@ Run by hotline/processes.py as `uvicorn channels.app:app`; tests build their own
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels import chat, health, wechat
+from channels import chat, health, wechat, wechat_outbox
 from channels.limits import BodySizeLimit
 from channels.logging_setup import route_logs_through_masking
 from channels.services import Services
@@ -30,7 +31,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        outbox = asyncio.create_task(
+            wechat_outbox.run_forever(settings, wechat.state_of(services).api, services.journal)
+        )
         yield
+        outbox.cancel()
         await wechat.shutdown(services)
         await services.rasa.aclose()
 

@@ -62,7 +62,7 @@ class WeChatState:
             del self.answers[key]
 
 
-def _state(services: Services) -> WeChatState:
+def state_of(services: Services) -> WeChatState:
     state = services.extras.get("wechat")
     if state is None:
         state = services.extras["wechat"] = WeChatState(services)
@@ -172,7 +172,7 @@ def _dedup_key(message: BaseMessage) -> str:
 
 async def _answer_once(services: Services, message: BaseMessage) -> list[str]:
     """The passive reply's texts, or [] when the answer goes (or went) by the customer-service API."""
-    state = _state(services)
+    state = state_of(services)
     state.forget_old()
     key = _dedup_key(message)
     answer = state.answers.get(key)

@@ -248,3 +248,54 @@ def test_malformed_xml_is_a_clear_400(make_gateway: Callable[..., Gateway], body
     with gateway.client() as client:
         response = client.post("/wechat", params=signed_params(), content=body)
     assert response.status_code == 400
+
+
+def test_an_agent_reply_to_a_wechat_ticket_is_sent_once_by_the_customer_service_api(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from actions.store.db import session_scope, upgrade
+    from actions.store.enums import TicketCategory, TicketStatus
+    from actions.store.models import Ticket, TicketMessage
+    from channels.journal import Journal
+    from channels.wechat_api import WeChatApi
+    from channels.wechat_outbox import deliver_agent_replies
+
+    gateway = make_gateway()
+    settings = gateway.settings
+    upgrade(settings.database_url)
+    sender = f"wechat:{OPENID}"
+    with session_scope(settings.database_url) as session:
+        ticket = Ticket(
+            number="12393-20261123-0099",
+            category=next(iter(TicketCategory)),
+            status=next(iter(TicketStatus)),
+            channel="rest",
+            sender_id=sender,
+            transcript="…",
+            due_at=datetime.now(UTC) + timedelta(days=3),
+        )
+        ticket.messages.append(
+            TicketMessage(
+                channel="rest",
+                sender_id=sender,
+                author="agent:li",
+                text="您好，您反映的报销问题已核实，款项将于5个工作日内到账。",
+            )
+        )
+        session.add(ticket)
+
+    async def two_rounds() -> list[int]:
+        api = WeChatApi(settings)
+        journal = Journal(settings.gateway_state_dir)
+        try:
+            return [await deliver_agent_replies(settings, api, journal) for _ in range(2)]
+        finally:
+            await api.aclose()
+
+    assert asyncio.run(two_rounds()) == [1, 0]
+    [sent] = gateway.wechat_api.sent
+    assert sent["touser"] == OPENID
+    assert sent["text"]["content"].startswith("【人工客服回复 · 工单 12393-20261123-0099】")
