@@ -156,3 +156,23 @@ def test_migrations_seed_lookups_and_tickets_work_on_postgresql(postgres_url: st
         assert ticket.due_at == receipt.due_at and ticket.due_at.tzinfo is not None
     command.downgrade(alembic_config(postgres_url), "base")
     assert set(inspect(get_engine(postgres_url)).get_table_names()) == {"alembic_version"}
+
+
+def test_db_supervise_command_flags_overdue_tickets(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        receipt = open_ticket(
+            session,
+            category="转人工咨询",
+            transcript="…",
+            channel="rest",
+            sender_id="late",
+            now=datetime(2026, 1, 5, 10, 0, tzinfo=CHINA_TZ),  # long overdue by now
+        )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = subprocess.run(
+        [str(HOTLINE), "db", "supervise"], env=env, capture_output=True, text=True, check=True
+    )
+    assert receipt.number in result.stdout
+    with session_scope(database_url) as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == receipt.number)).one()
+        assert ticket.status is TicketStatus.SUPERVISED and ticket.supervised
