@@ -38,7 +38,9 @@ def _contributions(session: Session, resident_id: int, who: str, audit: Any) -> 
 
 
 def _balance(session: Session, resident_id: int, who: str, audit: Any) -> str:
-    return answers.balance_text(accounts.account_balance(session, resident_id, actor=who, audit_log_file=audit))
+    balance = accounts.account_balance(session, resident_id, actor=who, audit_log_file=audit)
+    resident = load_verified(session, resident_id)
+    return answers.balance_text(balance, resident.scheme if resident else None)
 
 
 def _reimbursements(session: Session, resident_id: int, who: str, audit: Any) -> str:

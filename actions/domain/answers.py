@@ -190,17 +190,19 @@ def contributions_text(summary: ContributionSummary, scheme: Scheme | None = Non
         parts.append(
             f"{summary.latest_year}年{plan}已缴 {len(paid)} 个月，合计 {yuan_text(summary.latest_year_paid_total)}"
         )
-    if summary.overdue:
-        periods = "、".join(r.period_text for r in summary.overdue)
-        parts.append(f"有 {len(summary.overdue)} 笔欠缴（{periods}）")
+    # Arrears of the latest year were already named above; earlier ones are listed here.
+    earlier_overdue = [r for r in summary.overdue if r not in records or r.month is not None]
+    if earlier_overdue:
+        periods = "、".join(r.period_text for r in earlier_overdue)
+        parts.append(f"有 {len(earlier_overdue)} 笔欠缴（{periods}）")
     if summary.next_due:
         due = summary.next_due
         parts.append(f"下一笔应缴：{due.period_text} {yuan_text(due.amount)}，缴费截止日{date_text(due.due_date)}")
     return "；".join(parts) + "。"
 
 
-def balance_text(balance: AccountBalance) -> str:
-    if not balance.applicable:
+def balance_text(balance: AccountBalance, scheme: Scheme | None = None) -> str:
+    if not balance.applicable and scheme is Scheme.RESIDENT:
         return "您参加的是城乡居民医保，居民医保不设个人账户，所以没有个人账户余额可查。"
     if balance.balance is None:
         return f"暂未查到您的个人账户收支记录。{NO_RECORD_HINT}"
@@ -208,12 +210,14 @@ def balance_text(balance: AccountBalance) -> str:
     recent = balance.recent[:3]
     if recent:
         lines = "；".join(
-            f"{date_text(line.posted_on)} {line.description} "
-            f"{'划入' if line.amount >= 0 else '支出'} {yuan_text(abs(line.amount))}"
-            for line in recent
+            f"{date_text(line.posted_on)} {line.description} {_signed_yuan(line.amount)}" for line in recent
         )
         text += f"最近几笔：{lines}。"
     return text
+
+
+def _signed_yuan(amount: Decimal) -> str:
+    return f"{'+' if amount >= 0 else '-'}{yuan_text(abs(amount))}"
 
 
 def reimbursement_text(summary: ReimbursementSummary) -> str:

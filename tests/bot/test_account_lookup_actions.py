@@ -55,6 +55,7 @@ def test_each_lookup_answers_from_the_database(database, conversation, key, inte
         ("never_enrolled", "check_offsite_filing", "没有查到您的异地就医备案记录"),
         ("partial", "check_contributions", "没有查到您的缴费记录"),
         ("partial", "check_e_voucher", "没有查到您医保电子凭证的激活信息"),
+        ("never_enrolled", "check_account_balance", "暂未查到您的个人账户收支记录"),
     ],
 )
 def test_no_record_and_partial_data_are_said_plainly(database, conversation, key, intent, expected) -> None:
