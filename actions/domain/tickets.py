@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from actions.domain.verification import VerifiedResident
 from actions.store.column_types import CHINA_TZ, utc_now
 from actions.store.enums import Rating, TicketCategory, TicketStatus
-from actions.store.models import Ticket, TicketEvent, TicketMessage, TicketSequence
-from hotline.privacy import mask_text
+from actions.store.models import Resident, Ticket, TicketEvent, TicketMessage, TicketSequence
+from hotline.privacy import mask_name, mask_text
 
 TICKET_PREFIX = "12393"
 
@@ -250,6 +250,8 @@ def open_ticket(
     now = now or utc_now()
     limit = TIME_LIMITS[kind]
     text = transcript if isinstance(transcript, str) else "\n".join(transcript)
+    # Names cannot be recognised in free text in general, but the verified resident's own name can.
+    known_names = _resident_names(session, resident)
     ticket = Ticket(
         number=_next_ticket_number(session, now),
         category=kind,
@@ -258,8 +260,8 @@ def open_ticket(
         sender_id=sender_id,
         resident_id=resident.resident_id if resident else None,
         resident_masked=resident.masked_subject if resident else None,
-        summary=mask_personal_data(summary)[:500] if summary else None,
-        transcript=mask_personal_data(text),
+        summary=mask_personal_data(summary, known_names)[:500] if summary else None,
+        transcript=mask_personal_data(text, known_names),
         created_at=now,
         due_at=calendar.due_at(now, limit),
         supervised=False,
@@ -303,11 +305,12 @@ def _next_ticket_number(session: Session, now: datetime) -> str:
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[\s\-]*\d){9,17}(?:[\s\-]*[Xx])?(?![0-9A-Za-z])")
 
 
-def mask_personal_data(text: str) -> str:
+def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
     """`hotline.privacy.mask_text`, after closing up digits typed with spaces or dashes or in full width.
 
     Residents type `3601 0219 9001 0112 3X` or `138-1234-5678`; the shared masking only recognises
     unbroken numbers, so such runs are joined first (only when they then have an ID or mobile length).
+    `names` (e.g. the verified resident's) are masked wherever they occur.
     """
     text = unicodedata.normalize("NFKC", text)
 
@@ -315,7 +318,18 @@ def mask_personal_data(text: str) -> str:
         joined = re.sub(r"[\s\-]", "", match.group(0))
         return joined if len(joined) in (11, 15, 18) else match.group(0)
 
-    return mask_text(_DIGIT_RUN.sub(close_up, text))
+    text = mask_text(_DIGIT_RUN.sub(close_up, text))
+    for name in names:
+        if len(name) >= 2:  # a one-character "name" would mask ordinary words
+            text = text.replace(name, mask_name(name))
+    return text
+
+
+def _resident_names(session: Session, resident: VerifiedResident | None) -> tuple[str, ...]:
+    if resident is None:
+        return ()
+    row = session.get(Resident, resident.resident_id)
+    return (row.name,) if row is not None else ()
 
 
 # --- looking tickets up ------------------------------------------------------------------

@@ -169,9 +169,10 @@ def test_transcript_and_resident_are_stored_masked(session: Session) -> None:
     session.commit()
     stored = session.scalars(select(Ticket).where(Ticket.number == receipt.number)).one()
     everything = " ".join([stored.transcript, stored.summary, stored.resident_masked])
-    for raw in (demo.id_number, demo.phone, spaced_id, "138-0000-0001"):
+    for raw in (demo.id_number, demo.phone, spaced_id, "138-0000-0001", demo.name):
         assert raw not in everything
     assert "3601**********9014" in stored.transcript and "138****0001" in stored.transcript
+    assert "我叫张**" in stored.transcript
     assert stored.resident_masked == "张** 3601**********9014" and stored.resident_id == resident.resident_id
     assert (stored.channel, stored.sender_id) == ("wechat", "openid-1")
 
