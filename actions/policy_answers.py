@@ -16,6 +16,7 @@ from actions.domain.followups import FollowUp, rewrite_follow_up
 from actions.escalation import escalate
 from actions.knowledge import knowledge_base, start_loading
 from actions.store.enums import TicketCategory
+from hotline.privacy import install_log_masking
 from knowledge_base.errors import EmptyQuestionError
 from knowledge_base.regions import detect_region
 from knowledge_base.types import SearchResult
@@ -25,8 +26,17 @@ logger = logging.getLogger(__name__)
 # Two "not in the documents" in a row: the resident needs a person, not a third attempt.
 ABSTENTIONS_BEFORE_ESCALATION = 2
 
-# The action server imports this module at start: begin loading the index and model right away, so the
-# first question does not pay for it and health checks answer meanwhile.
+WHICH_RECORD_TEXT = (
+    "请问您想查询哪项个人信息？例如：参保状态、缴费记录、个人账户余额、报销进度、异地就医备案或医保电子凭证。"
+)
+# Entities that mean the resident is giving personal details, not asking about a policy.
+_PERSONAL_ENTITIES = {"person_name", "id_number", "phone"}
+# An unclear message shorter than this ("嗯", "啊？") is not worth a search, nor an abstention on the count.
+_MIN_FALLBACK_QUESTION_CHARS = 4
+
+# rasa-sdk has no start-up hook and imports this module at start: mask personal data in every log line from
+# here on, and begin loading the index and model, so the first question does not pay for it.
+install_log_masking()
 start_loading()
 
 
@@ -38,6 +48,15 @@ class ActionAnswerPolicy(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
+        intent = latest_intent(tracker)
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        if intent == "inform" and entities & _PERSONAL_ENTITIES:
+            # Personal details outside a lookup are never sent to retrieval (nor written to its logs).
+            dispatcher.utter_message(text=WHICH_RECORD_TEXT)
+            return []
+        if intent == "nlu_fallback" and 0 < len(text) < _MIN_FALLBACK_QUESTION_CHARS:
+            dispatcher.utter_message(response="utter_default")
+            return []
         question = rewrite_follow_up(
             text,
             previous_topic=tracker.get_slot("last_policy_topic"),
@@ -68,7 +87,7 @@ class ActionAnswerPolicy(Action):
 
         # Second abstention in a row: no buttons to click, a ticket is opened right away.
         dispatcher.utter_message(text=answer.text, json_message=answer.payload)
-        logger.info("abstained %d times in a row (latest intent %s): escalating", streak, latest_intent(tracker))
+        logger.info("abstained %d times in a row (latest intent %s): escalating", streak, intent)
         return [SlotSet("abstain_streak", 0.0), *escalate(dispatcher, tracker, TicketCategory.UNANSWERED)]
 
 

@@ -71,3 +71,16 @@ def test_second_abstention_in_a_row_opens_a_ticket(database, conversation) -> No
 def test_empty_message_gets_a_polite_request_for_a_question(conversation, text) -> None:
     messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(text))
     assert "请输入" in conversation.texts(messages) and slots == {}
+
+
+def test_personal_details_outside_a_lookup_are_not_searched(conversation) -> None:
+    tracker = conversation.tracker("360102198503129014", "inform",
+                                   entities=[{"entity": "id_number", "value": "360102198503129014"}])
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert "想查询哪项个人信息" in conversation.texts(messages)
+    assert slots == {} and not any(m.get("custom") for m in messages)
+
+
+def test_an_unclear_grunt_is_not_counted_as_an_abstention(conversation) -> None:
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker("嗯", "nlu_fallback"))
+    assert messages[0]["response"] == "utter_default" and slots == {}
