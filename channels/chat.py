@@ -6,14 +6,14 @@ import logging
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from channels import agent_replies
 from channels.rasa_client import BotUnavailable
 from channels.schemas import AgentMessages, BotMessage, ChatRequest, FeedbackRequest, SessionResponse
 from channels.services import Services, client_ip, get_services
-from channels.sessions import COOKIE_NAME
+from channels.sessions import COOKIE_NAME, SENDER_HEADER
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -122,8 +122,14 @@ def feedback(
 
 @router.get("/api/messages", response_model=AgentMessages)
 def agent_messages(
-    services: ServicesDep, sender: str | None = None, since: str | None = None, cookie: SessionCookie = None
+    services: ServicesDep,
+    since: str | None = None,
+    sender: Annotated[str | None, Header(alias=SENDER_HEADER)] = None,
+    cookie: SessionCookie = None,
 ) -> AgentMessages:
-    """Agents' replies to this session's tickets after `since` (the previous call's `next_since`)."""
+    """Agents' replies to this session's tickets after `since` (the previous call's `next_since`).
+
+    The token comes in a header (or the cookie), not the query string, so access logs never hold it.
+    """
     sender_id, _ = _sender_id(services, sender, cookie)
     return agent_replies.for_sender(services.settings, sender_id, since)

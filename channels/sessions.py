@@ -16,6 +16,7 @@ import secrets
 WEB_PREFIX = "web:"
 WECHAT_PREFIX = "wechat:"
 COOKIE_NAME = "hotline_session"
+SENDER_HEADER = "X-Hotline-Sender"
 
 
 class SessionSigner:

@@ -193,3 +193,19 @@ def test_feedback_is_stored_server_side(make_gateway: Callable[..., Gateway]) ->
     ]
     assert stored["rating"] == "down" and stored["sender_id"] == token.rsplit(".", 1)[0]
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]
+
+
+def test_agent_messages_need_the_session_and_take_it_from_a_header(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    from actions.store.db import upgrade
+
+    gateway = make_gateway()
+    upgrade(gateway.settings.database_url)
+    with gateway.client() as client:
+        token = gateway.session(client)
+        client.cookies.clear()
+        anonymous = client.get("/api/messages")
+        own = client.get("/api/messages", headers={"X-Hotline-Sender": token})
+    assert anonymous.status_code == 401
+    assert own.status_code == 200 and own.json() == {"messages": [], "next_since": None}
