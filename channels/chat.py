@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from channels import agent_replies
 from channels.rasa_client import BotUnavailable
@@ -132,4 +133,10 @@ def agent_messages(
     The token comes in a header (or the cookie), not the query string, so access logs never hold it.
     """
     sender_id, _ = _sender_id(services, sender, cookie)
-    return agent_replies.for_sender(services.settings, sender_id, since)
+    try:
+        return agent_replies.for_sender(services.settings, sender_id, since)
+    except SQLAlchemyError as error:
+        log.warning("agent replies unavailable: %s", type(error).__name__)
+        raise HTTPException(
+            status_code=503, detail="暂时无法获取人工客服回复，请稍后再试。/ Agent replies unavailable."
+        ) from None
