@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _OLD_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Residents type `3601 0219 9001 0112 3X`, `138-1234-5678` or full-width `１３８…`: a digit run with such
+# separators is closed up before matching, but only when the result has an ID or mobile length.
+_SPACED_DIGITS = re.compile(
+    r"(?<![0-9A-Za-z０-９])[0-9０-９](?:[\s\-]*[0-9０-９]){9,17}(?:[\s\-]*[XxＸｘ])?(?![0-9A-Za-z０-９])"
+)
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 
 
 def mask_id_number(id_number: str) -> str:
@@ -32,11 +39,22 @@ def mask_name(name: str) -> str:
     return value[:1] + "*" * (len(value) - 1) if value else value
 
 
-def mask_text(text: str) -> str:
-    """Mask every ID number and mobile number found in free text (transcripts, log lines, ticket notes)."""
+def _close_up(match: re.Match[str]) -> str:
+    joined = re.sub(r"[\s\-]", "", match.group(0)).translate(_FULL_WIDTH)
+    return joined if len(joined) in (11, 15, 18) else match.group(0)
+
+
+def mask_text(text: str, names: Iterable[str] = ()) -> str:
+    """Mask every ID number and mobile number in free text (transcripts, log lines, ticket notes),
+    however it was typed, and every occurrence of the given names (e.g. the verified resident's)."""
+    text = _SPACED_DIGITS.sub(_close_up, text)
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     text = _OLD_ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    for name in names:
+        if len(name) >= 2:  # a one-character "name" would mask ordinary words
+            text = text.replace(name, mask_name(name))
+    return text
 
 
 class MaskingFilter(logging.Filter):

@@ -33,3 +33,16 @@ def test_log_records_are_masked_before_any_handler_writes_them() -> None:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "verify %s %s", (ID_NUMBER, "13812345678"), None)
     MaskingFilter().filter(record)
     assert record.getMessage() == "verify 3601**********123X 138****5678"
+
+
+def test_numbers_typed_with_spaces_dashes_or_full_width_are_masked_too() -> None:
+    masked = mask_text("身份证 3601 0219 9001 0112 3X，电话 138-1234-5678，备用１３９１２３４５６７８。")
+    assert masked == "身份证 3601**********123X，电话 138****5678，备用139****5678。"
+
+
+def test_a_short_digit_run_with_separators_is_left_alone() -> None:
+    assert mask_text("2025 03 01 的单据，共 3 张") == "2025 03 01 的单据，共 3 张"
+
+
+def test_given_names_are_masked_wherever_they_occur() -> None:
+    assert mask_text("张演示说：张演示的报销进度？", names=["张演示"]) == "张**说：张**的报销进度？"

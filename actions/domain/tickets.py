@@ -11,8 +11,6 @@ built in because they change every year: pass them to `WorkingCalendar(holidays=
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,7 +23,7 @@ from actions.domain.verification import VerifiedResident
 from actions.store.column_types import CHINA_TZ, utc_now
 from actions.store.enums import Rating, TicketCategory, TicketStatus
 from actions.store.models import Resident, Ticket, TicketEvent, TicketMessage, TicketSequence
-from hotline.privacy import mask_name, mask_text
+from hotline.privacy import mask_text
 
 TICKET_PREFIX = "12393"
 
@@ -260,8 +258,8 @@ def open_ticket(
         sender_id=sender_id,
         resident_id=resident.resident_id if resident else None,
         resident_masked=resident.masked_subject if resident else None,
-        summary=mask_personal_data(summary, known_names)[:500] if summary else None,
-        transcript=mask_personal_data(text, known_names),
+        summary=mask_text(summary, known_names)[:500] if summary else None,
+        transcript=mask_text(text, known_names),
         created_at=now,
         due_at=calendar.due_at(now, limit),
         supervised=False,
@@ -300,29 +298,6 @@ def _next_ticket_number(session: Session, now: datetime) -> str:
     )
     sequence = session.execute(statement).scalar_one()
     return f"{TICKET_PREFIX}-{day}-{sequence:04d}"
-
-
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[\s\-]*\d){9,17}(?:[\s\-]*[Xx])?(?![0-9A-Za-z])")
-
-
-def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
-    """`hotline.privacy.mask_text`, after closing up digits typed with spaces or dashes or in full width.
-
-    Residents type `3601 0219 9001 0112 3X` or `138-1234-5678`; the shared masking only recognises
-    unbroken numbers, so such runs are joined first (only when they then have an ID or mobile length).
-    `names` (e.g. the verified resident's) are masked wherever they occur.
-    """
-    text = unicodedata.normalize("NFKC", text)
-
-    def close_up(match: re.Match[str]) -> str:
-        joined = re.sub(r"[\s\-]", "", match.group(0))
-        return joined if len(joined) in (11, 15, 18) else match.group(0)
-
-    text = mask_text(_DIGIT_RUN.sub(close_up, text))
-    for name in names:
-        if len(name) >= 2:  # a one-character "name" would mask ordinary words
-            text = text.replace(name, mask_name(name))
-    return text
 
 
 def _resident_names(session: Session, resident: VerifiedResident | None) -> tuple[str, ...]:
@@ -390,7 +365,7 @@ def add_agent_message(
         channel=ticket.channel,
         sender_id=ticket.sender_id,
         author=author,
-        text=mask_personal_data(text),
+        text=mask_text(text),
         created_at=now or utc_now(),
     )
     ticket.messages.append(message)
