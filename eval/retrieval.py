@@ -1,3 +1,357 @@
+"""`hotline eval retrieval` and `hotline eval calibrate`: how well the knowledge base finds and refuses.
+
+``retrieval`` runs every question of a question set (``eval/question_set.py``) through the real search path —
+``KnowledgeBase.search`` (``--via direct``) or the bot's REST webhook (``--via bot``) — and reports hit@1/3/5 and
+MRR over answerable questions, the answer rate on answerable and the abstain rate on unanswerable questions,
+and warm per-search latency (the model and index are loaded, and one search run, before the clock starts).
+``--compare`` runs bm25, dense and hybrid side by side.
+
+``calibrate`` collects the abstain features of every question and fits ``knowledge_base.abstain``'s
+calibration to them, saved to ``settings.abstain_calibration_file``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from eval.metrics import QuestionOutcome, RetrievalMetrics, first_relevant_rank, share, summarise
+from eval.question_set import Question, QuestionSetError, load_questions
+from hotline.settings import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from knowledge_base.search import KnowledgeBase
 
 app = typer.Typer()
+console = Console()
+
+METHODS = ("bm25", "dense", "hybrid")
+DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dev.yaml"
+# `KnowledgeBase.search` filters by the region it detects in `region or question`; a region argument that names
+# no corpus region therefore turns the filter off without touching the question text.
+NO_REGION_FILTER = "全国"
+
+
+class Via(str, Enum):
+    direct = "direct"
+    bot = "bot"
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    title: str
+    section: str
+    region: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one question got back, whichever path it took."""
+
+    passages: list[CitedPassage]
+    abstain: bool
+    confidence: float | None = None
+    region: str | None = None
+
+
+Asker = Callable[[str], Answer]
+
+
+# --- the two paths a question can take ---------------------------------------------------------------------
+
+
+def direct_asker(kb: KnowledgeBase, method: str, *, region_aware: bool = True) -> Asker:
+    """Ask ``KnowledgeBase.search`` directly (top 5)."""
+
+    def ask(question: str) -> Answer:
+        region = None if region_aware else NO_REGION_FILTER
+        result = kb.search(question, method=method, k=5, region=region)
+        return Answer(
+            passages=[CitedPassage(p.doc_title, p.section, p.region, p.text) for p in result.passages],
+            abstain=result.abstain,
+            confidence=result.confidence,
+            region=result.region,
+        )
+
+    return ask
+
+
+def parse_bot_reply(messages: Sequence[dict[str, Any]]) -> Answer:
+    """The REST webhook's reply (a list of bot messages) in, the citations of its policy answer out.
+
+    The policy action attaches ``custom: {"citations": [{doc_title, section, region, text, …}], "abstain": bool}``
+    (``actions/domain/answers.py``). A reply without that payload (the bot took the question for something else)
+    counts as an abstention with no passages: the resident got no cited answer.
+    """
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and "citations" in custom:
+            passages = [
+                CitedPassage(
+                    title=str(c.get("doc_title", "")),
+                    section=str(c.get("section", "")),
+                    region=str(c.get("region", "")),
+                    text=str(c.get("text", "")),
+                )
+                for c in custom.get("citations") or []
+            ]
+            return Answer(passages=passages, abstain=bool(custom.get("abstain", not passages)))
+    return Answer(passages=[], abstain=True)
+
+
+class BotAsker:
+    """Send each question, as a new resident, to Rasa's REST webhook and read the citations from its reply."""
+
+    def __init__(self, settings: Settings, timeout: float = 60.0) -> None:
+        import httpx
+
+        self.url = settings.rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+        self._client = httpx.Client(timeout=timeout)
+        self._errors = (httpx.HTTPError,)
+
+    def __call__(self, question: str) -> Answer:
+        # A fresh sender per question: follow-up rewriting and abstain streaks must not leak between questions.
+        body = {"sender": f"eval-{uuid.uuid4().hex[:12]}", "message": question}
+        try:
+            response = self._client.post(self.url, json=body)
+            response.raise_for_status()
+        except self._errors as error:
+            raise BotUnavailableError(
+                f"无法通过 {self.url} 询问机器人（{error}）。请先启动助手（`hotline run`）或检查 RASA_URL。"
+            ) from error
+        return parse_bot_reply(response.json())
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class BotUnavailableError(RuntimeError):
+    pass
+
+
+# --- running a question set -------------------------------------------------------------------------------
+
+
+def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> RetrievalMetrics:
+    """Every question through ``ask``, timed one by one; the metrics of ``method`` out."""
+    rows = []
+    for question in questions:
+        start = time.perf_counter()
+        answer = ask(question.question)
+        latency_ms = (time.perf_counter() - start) * 1000
+        texts = [p.text for p in answer.passages]
+        top = answer.passages[0] if answer.passages else CitedPassage("", "", "", "")
+        rows.append(
+            QuestionOutcome(
+                id=question.id,
+                question=question.question,
+                answerable=question.answerable,
+                rank=first_relevant_rank(texts, question.evidence) if question.answerable else None,
+                abstained=answer.abstain,
+                latency_ms=round(latency_ms, 2),
+                top_title=top.title,
+                top_section=top.section,
+                top_region=top.region,
+                confidence=answer.confidence,
+                region=answer.region,
+            )
+        )
+    return summarise(method, rows)
+
+
+def _load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    from knowledge_base.search import KnowledgeBase
+
+    with console.status("加载嵌入模型与索引…"):
+        return KnowledgeBase.load(settings)
+
+
+def _questions_or_exit(path: Path) -> list[Question]:
+    try:
+        return load_questions(path)
+    except QuestionSetError as error:
+        raise typer.BadParameter(str(error), param_hint="--questions") from error
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+_FIGURES = (
+    ("hit@1", "hit_at_1"),
+    ("hit@3", "hit_at_3"),
+    ("hit@5", "hit_at_5"),
+    ("MRR", "mrr"),
+    ("answer rate (answerable)", "answer_rate_answerable"),
+    ("abstain rate (unanswerable)", "abstain_rate_unanswerable"),
+    ("latency p50 ms", "latency_ms_p50"),
+    ("latency p95 ms", "latency_ms_p95"),
+    ("n answerable", "n_answerable"),
+    ("n unanswerable", "n_unanswerable"),
+)
+
+
+def metrics_table(results: Sequence[RetrievalMetrics], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("metric")
+    for result in results:
+        table.add_column(result.method, justify="right")
+    for label, name in _FIGURES:
+        table.add_row(label, *[_format(getattr(result, name)) for result in results])
+    return table
+
+
+def misses_table(result: RetrievalMetrics, limit: int = 15) -> Table:
+    """The answerable questions with no relevant passage in the top 5, and the unanswerable ones answered."""
+    misses = [r for r in result.rows if (r.answerable and r.rank is None) or (not r.answerable and not r.abstained)]
+    table = Table(title=f"{result.method}: {len(misses)} misses (first {limit})")
+    for column in ("id", "question", "kind", "top passage (region · last heading)"):
+        table.add_column(column, no_wrap=True)
+    for row in misses[:limit]:
+        kind = "no relevant passage in top 5" if row.answerable else "answered, should abstain"
+        last_heading = row.top_section.split(" > ")[-1]
+        table.add_row(row.id, row.question[:24], kind, f"{row.top_region or '-'} · {last_heading[:20]}")
+    return table
+
+
+def _format(value: float | int) -> str:
+    return f"{value:.3f}" if isinstance(value, float) and value <= 1.0 and not isinstance(value, bool) else str(value)
+
+
+def report_json(results: Sequence[RetrievalMetrics], *, questions: Path, via: str, region_aware: bool) -> dict[str, Any]:
+    meta = {"questions_file": str(questions), "via": via, "region_aware": region_aware, "rank_depth": 5,
+            "latency": "warm: model and index loaded and one search run before timing; each search timed alone"}
+    if len(results) == 1:
+        return {**meta, **asdict(results[0])}
+    return {**meta, "methods": {result.method: asdict(result) for result in results}}
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+@app.command("retrieval")
+def retrieval_command(
+    questions: Path = typer.Option(DEFAULT_QUESTIONS, "--questions", help="问题集 YAML（eval/questions/README.md）"),
+    json_out: Path | None = typer.Option(None, "--json", help="把指标和逐题结果写入此 JSON 文件"),
+    compare: bool = typer.Option(False, "--compare", help="同一次运行中对比 bm25、dense、hybrid"),
+    region_aware: bool = typer.Option(True, "--region-aware/--no-region-aware", help="按问题中的地区过滤文档"),
+    via: Via = typer.Option(Via.direct, "--via", help="direct：直接调用知识库；bot：经 Rasa REST 接口"),
+    method: str = typer.Option("hybrid", "--method", help="不对比时使用的检索方式：bm25、dense 或 hybrid"),
+) -> None:
+    """检索评测：命中率、MRR、拒答率和检索延迟。"""
+    question_set = _questions_or_exit(questions)
+    if method not in METHODS:
+        raise typer.BadParameter(f"未知的检索方式 {method!r}：请使用 {', '.join(METHODS)}", param_hint="--method")
+    if via is Via.bot and compare:
+        raise typer.BadParameter("--compare 只能与 --via direct 一起使用：机器人总是用它配置的检索方式。", param_hint="--compare")
+    if via is Via.bot and not region_aware:
+        raise typer.BadParameter("--no-region-aware 只能与 --via direct 一起使用。", param_hint="--region-aware")
+
+    settings = get_settings()
+    results: list[RetrievalMetrics] = []
+    if via is Via.direct:
+        kb = _load_knowledge_base(settings)
+        for name in METHODS if compare else (method,):
+            ask = direct_asker(kb, name, region_aware=region_aware)
+            ask(question_set[0].question)  # warm-up: first-call allocations are not what residents wait for
+            results.append(evaluate(question_set, ask, name))
+    else:
+        bot = BotAsker(settings)
+        try:
+            bot(question_set[0].question)
+            results.append(evaluate(question_set, bot, "bot"))
+        except BotUnavailableError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(code=1) from error
+        finally:
+            bot.close()
+
+    title = f"{questions.name} · via {via.value} · region-aware {'on' if region_aware else 'off'}"
+    console.print(metrics_table(results, title))
+    for result in results:
+        if any((r.answerable and r.rank is None) or (not r.answerable and not r.abstained) for r in result.rows):
+            console.print(misses_table(result))
+    if json_out is not None:
+        payload = report_json(results, questions=questions, via=via.value, region_aware=region_aware)
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        console.print(f"已写入 {json_out}")
+
+
+@dataclass(frozen=True)
+class CalibrationSummary:
+    fitted_on: int
+    threshold: float
+    answer_rate_answerable: float  # in-sample: measured on the questions the calibration was fitted to
+    abstain_rate_unanswerable: float
+    saved_to: str
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    questions: Path = typer.Option(DEFAULT_QUESTIONS, "--questions", help="带 answerable 标注的问题集 YAML"),
+    min_answer_rate: float = typer.Option(0.95, "--min-answer-rate", help="可回答问题中至少要回答的比例"),
+    output: Path | None = typer.Option(None, "--output", help="默认写入 settings.abstain_calibration_file"),
+) -> None:
+    """按问题集拟合拒答校准（何时说“文件里没有”），并保存。"""
+    from knowledge_base.abstain import CalibrationRow, fit_calibration, save_calibration
+
+    question_set = _questions_or_exit(questions)
+    if not 0.0 < min_answer_rate <= 1.0:
+        raise typer.BadParameter("应在 0 到 1 之间", param_hint="--min-answer-rate")
+    settings = get_settings()
+    target = output or Path(settings.abstain_calibration_file)
+    kb = _load_for_features(settings)
+    with console.status(f"计算 {len(question_set)} 个问题的拒答特征…"):
+        rows = [CalibrationRow(kb.abstain_features(q.question), q.answerable) for q in question_set]
+    try:
+        calibration = fit_calibration(rows, min_answer_rate=min_answer_rate)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--questions") from error
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_calibration(calibration, target)
+
+    abstains = [calibration.abstains(calibration.confidence(row.features)) for row in rows]
+    summary = CalibrationSummary(
+        fitted_on=calibration.fitted_on,
+        threshold=round(calibration.threshold, 4),
+        answer_rate_answerable=round(share([not a for a, r in zip(abstains, rows) if r.answerable]), 4),
+        abstain_rate_unanswerable=round(share([a for a, r in zip(abstains, rows) if not r.answerable]), 4),
+        saved_to=str(target),
+        weights=dict(zip(calibration.feature_names, (round(w, 3) for w in calibration.weights))),
+    )
+    table = Table(title="拒答校准（in-sample：在拟合所用的问题上测得）")
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    for name, value in asdict(summary).items():
+        table.add_row(name, json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value))
+    console.print(table)
+
+
+def _load_for_features(settings: Settings) -> KnowledgeBase:
+    """The knowledge base for feature collection, even before any calibration file exists.
+
+    Features do not depend on the calibration, but ``KnowledgeBase.load`` reads one; without it, a neutral
+    calibration from a temporary file lets the first calibration run.
+    """
+    from knowledge_base.abstain import FEATURE_NAMES, Calibration, save_calibration
+
+    if Path(settings.abstain_calibration_file).exists():
+        return _load_knowledge_base(settings)
+    n = len(FEATURE_NAMES)
+    neutral = Calibration(FEATURE_NAMES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5, note="placeholder")
+    placeholder = Path(tempfile.mkdtemp(prefix="hotline-calibration-")) / "neutral.json"
+    save_calibration(neutral, placeholder)
+    return _load_knowledge_base(settings.model_copy(update={"abstain_calibration_file": placeholder}))
+

@@ -1,0 +1,110 @@
+"""Retrieval metrics as pure functions over ranks, abstain flags and latencies (no model, no index).
+
+A question's rank is the 1-based position of the first relevant passage among the top ``depth`` (5), or
+``None`` when none of them is relevant. Hit@k and MRR are computed over answerable questions only; the abstain
+rates split answerable from unanswerable questions, because answering the first and refusing the second are
+different goals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from eval.question_set import is_relevant
+
+RANK_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class QuestionOutcome:
+    """What one search did for one question: the row of the per-question report."""
+
+    id: str
+    question: str
+    answerable: bool
+    rank: int | None  # first relevant passage among the top RANK_DEPTH; None: none relevant (or unanswerable)
+    abstained: bool
+    latency_ms: float
+    top_title: str = ""
+    top_section: str = ""
+    top_region: str = ""
+    confidence: float | None = None
+    region: str | None = None  # the region the search applied
+
+
+@dataclass(frozen=True)
+class RetrievalMetrics:
+    method: str
+    n_answerable: int
+    n_unanswerable: int
+    hit_at_1: float
+    hit_at_3: float
+    hit_at_5: float
+    mrr: float
+    answer_rate_answerable: float
+    abstain_rate_unanswerable: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+    rows: list[QuestionOutcome] = field(default_factory=list)
+
+
+def first_relevant_rank(passage_texts: Sequence[str], evidence: Sequence[str], depth: int = RANK_DEPTH) -> int | None:
+    """1-based rank of the first passage (of the top ``depth``) containing any evidence string."""
+    for rank, text in enumerate(passage_texts[:depth], start=1):
+        if is_relevant(text, evidence):
+            return rank
+    return None
+
+
+def hit_at(ranks: Sequence[int | None], k: int) -> float:
+    """Share of questions whose first relevant passage is within the top ``k``."""
+    if not ranks:
+        return 0.0
+    return sum(1 for rank in ranks if rank is not None and rank <= k) / len(ranks)
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float:
+    """Mean of 1/rank, a miss counting 0."""
+    if not ranks:
+        return 0.0
+    return sum(1.0 / rank for rank in ranks if rank is not None) / len(ranks)
+
+
+def share(flags: Sequence[bool]) -> float:
+    """Share of true flags; 0.0 for no flags (a rate over nothing is reported as 0, with its n beside it)."""
+    return sum(1 for flag in flags if flag) / len(flags) if flags else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0–100): always one of the measured values, never an interpolation."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile q must be within 0..100, got {q}")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(len(ordered) * q / 100))
+    return ordered[rank - 1]
+
+
+def summarise(method: str, rows: Sequence[QuestionOutcome]) -> RetrievalMetrics:
+    """Per-question outcomes in, the figures of one retrieval method out."""
+    answerable = [row for row in rows if row.answerable]
+    unanswerable = [row for row in rows if not row.answerable]
+    ranks = [row.rank for row in answerable]
+    latencies = [row.latency_ms for row in rows]
+    return RetrievalMetrics(
+        method=method,
+        n_answerable=len(answerable),
+        n_unanswerable=len(unanswerable),
+        hit_at_1=round(hit_at(ranks, 1), 4),
+        hit_at_3=round(hit_at(ranks, 3), 4),
+        hit_at_5=round(hit_at(ranks, 5), 4),
+        mrr=round(mean_reciprocal_rank(ranks), 4),
+        answer_rate_answerable=round(share([not row.abstained for row in answerable]), 4),
+        abstain_rate_unanswerable=round(share([row.abstained for row in unanswerable]), 4),
+        latency_ms_p50=round(percentile(latencies, 50), 1) if latencies else 0.0,
+        latency_ms_p95=round(percentile(latencies, 95), 1) if latencies else 0.0,
+        rows=list(rows),
+    )
