@@ -129,8 +129,11 @@ def quote(text: str, question: str, limit: int = MAX_QUOTE_CHARS) -> str:
 
 
 def _lead(passage: Passage) -> str:
-    where = f"{passage.region}的" if passage.region else ""
-    return f"关于您问的问题，{where}《{passage.doc_title.strip('《》')}》中是这样规定的："
+    title = passage.doc_title.strip("《》")
+    # "江苏省的《江苏省医疗保障局…》" says the place twice: name it only when the title does not.
+    places = [part for part in re.split(r"[省市区县州]", passage.region) if len(part) >= 2]
+    where = f"{passage.region}的" if passage.region and not any(p in title for p in places) else ""
+    return f"关于您问的问题，{where}《{title}》中是这样规定的："
 
 
 def _is_further_source(passage: Passage, best: Passage) -> bool:

@@ -24,7 +24,7 @@ def test_answer_leads_quotes_and_cites_the_best_passage() -> None:
     best = passage("c1", "推进住院费用跨省直接结算，简化异地就医备案手续。", 0.9)
     answer = compose_policy_answer(SearchResult("异地就医怎么备案", [best], False, 0.9, "周口"))
     lines = answer.text.split("\n")
-    assert lines[0].startswith("关于您问的问题") and "《周口市“十四五”医疗保障规划》" in lines[0]
+    assert lines[0] == "关于您问的问题，《周口市“十四五”医疗保障规划》中是这样规定的："
     assert lines[1] == "“推进住院费用跨省直接结算，简化异地就医备案手续。”"
     assert "第三章 健全多层次医疗保障体系，一、完善基本医疗保险" in lines[2] and "河南省周口市" in lines[2]
     assert answer.payload == {
@@ -69,6 +69,12 @@ def test_abstention_says_the_documents_do_not_cover_it_and_offers_a_human() -> N
     assert "没有找到" in answer.text and "转人工" in answer.text
     assert answer.payload == {"citations": [], "abstain": True}
     assert {"title": "转人工", "payload": "/request_human"} in answer.buttons
+
+
+def test_lead_names_the_region_when_the_title_does_not() -> None:
+    best = passage("c1", "文本。", 0.9, title="关于优化医保领域便民服务的实施意见", region="江苏省")
+    answer = compose_policy_answer(SearchResult("q", [best], False, 0.9, "江苏"))
+    assert answer.text.startswith("关于您问的问题，江苏省的《关于优化医保领域便民服务的实施意见》")
 
 
 def test_source_line_leaves_out_missing_parts() -> None:
