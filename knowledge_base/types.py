@@ -1,0 +1,73 @@
+"""The things that flow through the knowledge base: documents in, chunks indexed, passages and results out.
+
+All are frozen dataclasses so a passage handed to the bot cannot be changed behind the index's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy document as loaded from the corpus folder (``text`` is raw until cleaned)."""
+
+    doc_id: str
+    title: str
+    text: str
+    region: str = ""  # "河南省周口市"; empty when the document applies everywhere or is unknown
+    issuer: str = ""
+    date: str = ""
+    doc_number: str = ""
+    doc_type: str = ""
+    source_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable piece of one document, with the heading path it sits under."""
+
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    section: str  # "第三章 … > 一、…"
+    region: str
+    text: str
+    position: int = 0  # order within its document
+
+    @property
+    def index_text(self) -> str:
+        """What the retrievers see: title and headings give short passages their context."""
+        return f"{self.doc_title}\n{self.section}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A corpus file that could not be indexed, and why (resident-agnostic, for operators)."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    section: str
+    region: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    passages: list[Passage] = field(default_factory=list)
+    abstain: bool = False
+    confidence: float = 0.0
+    region: str | None = None
