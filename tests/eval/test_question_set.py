@@ -12,6 +12,7 @@ from eval.question_set import QuestionSetError, is_relevant, load_questions, wit
 from hotline.settings import PROJECT_ROOT, get_settings
 
 DEV = PROJECT_ROOT / "eval" / "questions" / "dev.yaml"
+HELD_OUT = PROJECT_ROOT / "eval" / "questions" / "test.yaml"
 CORPUS = PROJECT_ROOT / "knowledge_base" / "corpus"
 DOCUMENTS = {
     "南昌": "nanchang-2021-medical-security-plan",
@@ -25,6 +26,11 @@ DOCUMENTS = {
 @pytest.fixture(scope="module")
 def dev_questions():
     return load_questions(DEV)
+
+
+@pytest.fixture(scope="module", params=[DEV, HELD_OUT], ids=["dev", "held-out"])
+def any_set(request):
+    return load_questions(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -46,32 +52,40 @@ def test_dev_set_is_large_enough_and_ids_are_unique(dev_questions) -> None:
     assert sum(not q.answerable for q in dev_questions) >= 25
 
 
-def test_unanswerable_questions_have_no_evidence(dev_questions) -> None:
-    assert all(not q.evidence for q in dev_questions if not q.answerable)
-    assert all(q.evidence for q in dev_questions if q.answerable)
+def test_unanswerable_questions_have_no_evidence(any_set) -> None:
+    assert all(not q.evidence for q in any_set if not q.answerable)
+    assert all(q.evidence for q in any_set if q.answerable)
+    assert any(not q.answerable for q in any_set)
 
 
-def test_every_evidence_string_occurs_in_the_raw_corpus(dev_questions, raw_corpus) -> None:
+def test_held_out_set_shares_no_ids_or_questions_with_dev(dev_questions) -> None:
+    held_out = load_questions(HELD_OUT)
+    assert {q.id for q in held_out} & {q.id for q in dev_questions} == set()
+    assert {q.question for q in held_out} & {q.question for q in dev_questions} == set()
+    assert len(held_out) >= 40
+
+
+def test_every_evidence_string_occurs_in_the_raw_corpus(any_set, raw_corpus) -> None:
     missing = [
-        (q.id, e) for q in dev_questions for e in q.evidence
+        (q.id, e) for q in any_set for e in q.evidence
         if not any(without_whitespace(e) in text for text in raw_corpus.values())
     ]
     assert missing == []
 
 
-def test_every_evidence_string_survives_cleaning_and_chunking(dev_questions, chunks) -> None:
+def test_every_evidence_string_survives_cleaning_and_chunking(any_set, chunks) -> None:
     """What retrieval is scored on is chunk text: evidence cut by a chunk boundary or rewritten by cleaning
     would make a question unanswerable by construction."""
     texts = [without_whitespace(chunk.text) for chunk in chunks]
-    missing = [(q.id, e) for q in dev_questions for e in q.evidence if not any(without_whitespace(e) in t for t in texts)]
+    missing = [(q.id, e) for q in any_set for e in q.evidence if not any(without_whitespace(e) in t for t in texts)]
     assert missing == []
 
 
-def test_evidence_points_at_few_passages(dev_questions, chunks) -> None:
+def test_evidence_points_at_few_passages(any_set, chunks) -> None:
     """Evidence that appears in many chunks would count almost any passage as a hit."""
     texts = [without_whitespace(chunk.text) for chunk in chunks]
     vague = [
-        (q.id, e, n) for q in dev_questions for e in q.evidence
+        (q.id, e, n) for q in any_set for e in q.evidence
         if (n := sum(without_whitespace(e) in t for t in texts)) > 5
     ]
     assert vague == []
