@@ -12,7 +12,7 @@ from eval import nlu as eval_nlu
 from hotline.settings import get_settings
 
 # Shaped like Rasa 3.6's intent_report.json after cross-validation: sklearn's classification report plus
-# `confused_with`; nlu_fallback appears because the FallbackClassifier predicted it, with support 0.
+# `confused_with`; a label that was predicted but has no test example (here nlu_fallback) has support 0.
 INTENT_REPORT = {
     "policy_question": {"precision": 0.9, "recall": 0.95, "f1-score": 0.925, "support": 200,
                         "confused_with": {"check_offsite_filing": 6, "out_of_scope": 3}},
@@ -120,3 +120,34 @@ def test_command_exits_with_a_clear_message_without_rasa(no_rasa: None) -> None:
     message = " ".join(result.output.split())  # rich wraps long lines
     assert "找不到 Rasa" in message
     assert "make setup" in message
+
+
+def test_low_confidence_share_counts_right_and_wrong_predictions(report_dir: Path) -> None:
+    successes = [{"text": "你好", "intent": "greet", "intent_prediction": {"name": "greet", "confidence": 0.98}},
+                 {"text": "在", "intent": "greet", "intent_prediction": {"name": "greet", "confidence": 0.35}}]
+    errors = [{"text": "那个呢", "intent": "policy_question",
+               "intent_prediction": {"name": "chitchat", "confidence": 0.2}},
+              {"text": "我的备案", "intent": "check_offsite_filing",
+               "intent_prediction": {"name": "policy_question", "confidence": 0.9}}]
+    (report_dir / "intent_successes.json").write_text(json.dumps(successes), encoding="utf-8")
+    (report_dir / "intent_errors.json").write_text(json.dumps(errors), encoding="utf-8")
+
+    assert eval_nlu.low_confidence_share(report_dir, 0.4) == 0.5
+
+
+def test_low_confidence_share_is_unknown_without_the_successes_file(report_dir: Path) -> None:
+    (report_dir / "intent_errors.json").write_text("[]", encoding="utf-8")
+
+    assert eval_nlu.low_confidence_share(report_dir, 0.4) is None
+
+
+def test_fallback_threshold_is_read_from_the_pipeline(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: DIETClassifier\n  - name: FallbackClassifier\n    threshold: 0.45\n",
+                      encoding="utf-8")
+
+    assert eval_nlu.fallback_threshold(config) == 0.45
+
+
+def test_project_config_has_a_fallback_threshold() -> None:
+    assert eval_nlu.fallback_threshold(eval_nlu.BOT_DIR / "config.yml") == pytest.approx(0.4)

@@ -58,7 +58,7 @@ def parses() -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(("index", "case"), list(enumerate(CASES)), ids=[c[0] for c in CASES])
 def test_unseen_sentence_is_understood(parses: list[dict[str, Any]], index: int, case: tuple) -> None:
-    sentence, intent, entities = case
+    _sentence, intent, entities = case
     parse = parses[index]
 
     assert parse["intent"]["name"] == intent, parse["intent_ranking"][:3]
