@@ -41,7 +41,9 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        # renamed in sentence-transformers 6; the old name still serves 5.x
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(dimension())
 
     @property
     def max_tokens(self) -> int:
