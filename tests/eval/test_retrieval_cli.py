@@ -106,3 +106,24 @@ def test_retrieval_runs_end_to_end_through_the_real_knowledge_base(tmp_path: Pat
     assert report["latency_ms_p95"] > 0
     assert [row["id"] for row in report["rows"]] == ["q1", "q2", "q3", "u1", "u2"]
     assert all(row["top_title"] for row in report["rows"] if row["answerable"])
+
+
+def test_region_filter_is_switched_off_with_a_region_that_names_no_document() -> None:
+    from knowledge_base.regions import detect_region
+    from knowledge_base.types import Passage, SearchResult
+
+    from eval.retrieval import NO_REGION_FILTER, direct_asker
+
+    calls: list[str | None] = []
+
+    class FakeKnowledgeBase:
+        def search(self, question: str, *, method: str, k: int, region: str | None) -> SearchResult:
+            calls.append(region)
+            passage = Passage("c", "d", "周口规划", "第一章", "河南省周口市", "正文", 0.5)
+            return SearchResult(question, [passage], abstain=False, confidence=0.9, region=None)
+
+    assert detect_region(NO_REGION_FILTER) is None  # else "off" would filter by some region
+    direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=True)("周口参保率")
+    answer = direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=False)("周口参保率")
+    assert calls == [None, NO_REGION_FILTER]
+    assert answer.passages[0].title == "周口规划" and answer.confidence == 0.9

@@ -1,0 +1,39 @@
+"""`hotline eval retrieval --via bot`: the same questions through Rasa's REST webhook and the action server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hotline.settings import PROJECT_ROOT
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
+
+
+def test_citations_come_back_through_the_bot(bot_stack, tmp_path: Path) -> None:
+    questions = tmp_path / "bot.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - {id: q1, question: 单位医保缓缴的话要不要交滞纳金, evidence: [缓缴期间免收滞纳金]}\n"
+        "  - {id: q2, question: 周口那边2025年要达到多少参保率, evidence: [期末基本医疗保险参保率达到97%以上, ≥97①]}\n"
+        "  - {id: u1, question: 住房公积金怎么提取出来, answerable: false}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "bot.json"
+    completed = subprocess.run(
+        [str(HOTLINE), "eval", "retrieval", "--questions", str(questions), "--via", "bot", "--json", str(out)],
+        env={**os.environ, "RASA_URL": bot_stack.rasa_url}, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["via"] == "bot" and report["method"] == "bot"
+    rows = {row["id"]: row for row in report["rows"]}
+    assert rows["q1"]["rank"] is not None and not rows["q1"]["abstained"]
+    assert rows["q1"]["top_title"]  # the citation payload carried the document title
+    assert rows["u1"]["rank"] is None
