@@ -187,17 +187,18 @@ def _questions_or_exit(path: Path) -> list[Question]:
 
 # --- output ------------------------------------------------------------------------------------------------
 
+_RATE, _MS, _COUNT = "{:.3f}", "{:.1f}", "{:d}"
 _FIGURES = (
-    ("hit@1", "hit_at_1"),
-    ("hit@3", "hit_at_3"),
-    ("hit@5", "hit_at_5"),
-    ("MRR", "mrr"),
-    ("answer rate (answerable)", "answer_rate_answerable"),
-    ("abstain rate (unanswerable)", "abstain_rate_unanswerable"),
-    ("latency p50 ms", "latency_ms_p50"),
-    ("latency p95 ms", "latency_ms_p95"),
-    ("n answerable", "n_answerable"),
-    ("n unanswerable", "n_unanswerable"),
+    ("hit@1", "hit_at_1", _RATE),
+    ("hit@3", "hit_at_3", _RATE),
+    ("hit@5", "hit_at_5", _RATE),
+    ("MRR", "mrr", _RATE),
+    ("answer rate (answerable)", "answer_rate_answerable", _RATE),
+    ("abstain rate (unanswerable)", "abstain_rate_unanswerable", _RATE),
+    ("latency p50 ms", "latency_ms_p50", _MS),
+    ("latency p95 ms", "latency_ms_p95", _MS),
+    ("n answerable", "n_answerable", _COUNT),
+    ("n unanswerable", "n_unanswerable", _COUNT),
 )
 
 
@@ -206,8 +207,8 @@ def metrics_table(results: Sequence[RetrievalMetrics], title: str) -> Table:
     table.add_column("metric")
     for result in results:
         table.add_column(result.method, justify="right")
-    for label, name in _FIGURES:
-        table.add_row(label, *[_format(getattr(result, name)) for result in results])
+    for label, name, number_format in _FIGURES:
+        table.add_row(label, *[number_format.format(getattr(result, name)) for result in results])
     return table
 
 
@@ -222,10 +223,6 @@ def misses_table(result: RetrievalMetrics, limit: int = 15) -> Table:
         last_heading = row.top_section.split(" > ")[-1]
         table.add_row(row.id, row.question[:24], kind, f"{row.top_region or '-'} · {last_heading[:20]}")
     return table
-
-
-def _format(value: float | int) -> str:
-    return f"{value:.3f}" if isinstance(value, float) and value <= 1.0 and not isinstance(value, bool) else str(value)
 
 
 def report_json(results: Sequence[RetrievalMetrics], *, questions: Path, via: str, region_aware: bool) -> dict[str, Any]:
