@@ -7,6 +7,7 @@ an unreachable database degrades answers but does not stop the chat, so they rep
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -32,11 +33,14 @@ def _database(settings: Settings) -> tuple[bool, str]:
 
 
 def _index(settings: Settings) -> tuple[bool, str]:
-    directory = settings.index_dir
-    files = [p for p in directory.iterdir() if p.is_file()] if directory.is_dir() else []
-    return (
-        (True, f"{len(files)} files in {directory.name}/") if files else (False, f"no index at {directory}")
-    )
+    # knowledge_base/index.py swaps in a finished index directory whole: its manifest marks a complete index.
+    # Read as plain JSON: importing the knowledge base would load faiss into the gateway.
+    manifest = settings.index_dir / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False, f"no index at {settings.index_dir}"
+    return True, f"{data.get('chunk_count', '?')} chunks from {data.get('document_count', '?')} documents"
 
 
 @router.get("/healthz")

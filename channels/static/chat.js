@@ -78,7 +78,7 @@ function citations(wrapper, items) {
     node.querySelector("blockquote").textContent = item.text || "";
     box.appendChild(node);
   }
-  wrapper.appendChild(box);
+  wrapper.querySelector(".bubble").after(box);  // sources right under the answer, before buttons and feedback
 }
 
 function feedback(wrapper, answer, question) {
@@ -113,13 +113,19 @@ function feedback(wrapper, answer, question) {
   wrapper.appendChild(row);
 }
 
-function showBotMessage(message) {
+function showBotMessage(message, previous) {
   const custom = message.custom || {};
-  if (!message.text && !(message.buttons || []).length) return;
+  const sources = custom.citations || [];
+  if (!message.text && !(message.buttons || []).length) {
+    // Rasa's REST channel sends an answer's `custom` payload as a message of its own, right after the text.
+    if (sources.length && previous && !previous.querySelector(".citations")) citations(previous, sources);
+    return previous;
+  }
   const wrapper = bubble("bot", message.text || "");
-  if ((custom.citations || []).length) citations(wrapper, custom.citations);
+  if (sources.length) citations(wrapper, sources);
   if ((message.buttons || []).length) quickReplies(wrapper, message.buttons);
   if (message.text) feedback(wrapper, message.text, lastQuestion);
+  return wrapper;
 }
 
 async function post(text) {
@@ -149,7 +155,7 @@ async function send(text, shown) {
     }
     const replies = await response.json();
     if (!replies.length) bubble("bot", "抱歉，我暂时没有理解您的问题。您可以换个说法，或点击右上角“转人工”。");
-    replies.forEach(showBotMessage);
+    replies.reduce((previous, message) => showBotMessage(message, previous), null);
   } catch (error) {
     typing.remove();
     bubble("system", "网络连接失败，请检查网络后重试。紧急问题请拨打 12393 医保服务热线。");

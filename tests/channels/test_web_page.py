@@ -36,6 +36,10 @@ def cited_answer(request: dict[str, Any]) -> list[dict[str, Any]]:
                 {"title": "还有别的问题", "payload": "/affirm"},
                 {"title": "转人工", "payload": "/request_human"},
             ],
+        },
+        # As the real Rasa REST channel sends it: the answer's `custom` payload is a message of its own.
+        {
+            "recipient_id": request["sender"],
             "custom": {
                 "abstain": False,
                 "citations": [
@@ -49,7 +53,7 @@ def cited_answer(request: dict[str, Any]) -> list[dict[str, Any]]:
                     }
                 ],
             },
-        }
+        },
     ]
 
 
