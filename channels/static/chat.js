@@ -122,10 +122,20 @@ function showBotMessage(message, previous) {
     return previous;
   }
   const wrapper = bubble("bot", message.text || "");
+  wrapper.dataset.text = message.text || "";
   if (sources.length) citations(wrapper, sources);
   if ((message.buttons || []).length) quickReplies(wrapper, message.buttons);
-  if (message.text) feedback(wrapper, message.text, lastQuestion);
   return wrapper;
+}
+
+// One 👍/👎 per turn, under its last text: on answers (cited, or long enough to be one), not on short
+// prompts such as “请问您的姓名是？”, which would only clutter the conversation.
+function offerFeedback(wrappers) {
+  const texts = wrappers.filter((w) => w && w.dataset.text);
+  const last = texts[texts.length - 1];
+  if (!last) return;
+  const cited = texts.some((w) => w.querySelector(".citations"));
+  if (cited || last.dataset.text.length >= 40) feedback(last, last.dataset.text, lastQuestion);
 }
 
 async function post(text) {
@@ -155,7 +165,13 @@ async function send(text, shown) {
     }
     const replies = await response.json();
     if (!replies.length) bubble("bot", "抱歉，我暂时没有理解您的问题。您可以换个说法，或点击右上角“转人工”。");
-    replies.reduce((previous, message) => showBotMessage(message, previous), null);
+    const shown = [];
+    replies.reduce((previous, message) => {
+      const wrapper = showBotMessage(message, previous);
+      if (wrapper !== previous) shown.push(wrapper);
+      return wrapper;
+    }, null);
+    offerFeedback(shown);
   } catch (error) {
     typing.remove();
     bubble("system", "网络连接失败，请检查网络后重试。紧急问题请拨打 12393 医保服务热线。");

@@ -91,7 +91,6 @@ def test_web_chat_end_to_end(gateway_stack: Any, page: Page) -> None:
     expect(answer).to_be_visible()
     answer.locator(".citation summary").first.click()
     expect(answer.locator("blockquote").first).not_to_be_empty()
-    # docs/webchat.png (the README's picture) is a copy of this one.
     page.screenshot(path=str(ARTIFACTS / "webchat-policy-answer.png"))
 
     # Identity verification with a demo resident, then a balance with personal data masked.
@@ -117,3 +116,21 @@ def test_web_chat_end_to_end(gateway_stack: Any, page: Page) -> None:
     page.screenshot(path=str(ARTIFACTS / "webchat-elder.png"))
     page.reload()
     expect(page.locator("html")).to_have_class("elder")
+
+
+def test_a_cited_answer_on_a_wide_screen(gateway_stack: Any, browser: Any) -> None:
+    """docs/webchat.png, the README's picture, is a copy of the screenshot this test saves."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1150}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(gateway_stack.gateway_url)
+        _ask(page, "门诊慢特病怎么申请？")
+        answer = page.locator(".msg.bot").filter(has=page.locator(".citation")).last
+        expect(answer).to_be_visible()
+        answer.locator(".citation summary").first.click()
+        expect(answer.locator(".feedback")).to_have_count(1)
+        page.locator(".msg.user").last.evaluate("e => window.scrollTo(0, e.offsetTop - 80)")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "webchat-wide.png"))
+    finally:
+        context.close()

@@ -130,6 +130,8 @@ def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
     page.get_by_test_id("input").fill("你好")
     page.get_by_test_id("send").click()
     expect(page.locator(".msg.bot").filter(has_text="您问的是")).to_be_visible()
+    # A short reply is not an answer worth rating: no 👍/👎 under it.
+    expect(page.locator(".msg.bot").filter(has_text="您问的是").locator(".feedback")).to_have_count(0)
     sender_id = gateway.rasa.received[0]["sender"]
     with session_scope(gateway.settings.database_url) as session:
         ticket = Ticket(
