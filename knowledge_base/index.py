@@ -215,7 +215,7 @@ def build_corpus_index(settings: Settings, *, encoder: object | None = None) -> 
         from knowledge_base.embedding import load_encoder
 
         encoder = load_encoder(settings)
-    embeddings = encoder.encode_passages([chunk.index_text for chunk in ingestion.chunks])  # type: ignore[attr-defined]
+    embeddings = encoder.encode_passages([chunk.embedding_text for chunk in ingestion.chunks])  # type: ignore[attr-defined]
     return build_index(
         ingestion.chunks,
         embeddings,

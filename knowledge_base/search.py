@@ -130,8 +130,8 @@ class KnowledgeBase:
         expansions = self.lexicon.expand(text)
         expansion_tokens = [t for t in dict.fromkeys(self.lexicon.tokenize(" ".join(expansions))) if t not in tokens]
         bm25_ids, bm25_scores = self._bm25(tokens, expansion_tokens, region_filter, candidates)
-        dense_query = f"{text} {' '.join(expansions)}" if expansions else text
-        dense_ids, dense_scores = self._dense(dense_query, region_filter, candidates)
+        # The embedding model understands colloquial wording itself; appending official terms measured worse.
+        dense_ids, dense_scores = self._dense(text, region_filter, candidates)
         fused_ids, fused_scores = _reciprocal_rank_fusion([bm25_ids, dense_ids], self.settings.rrf_k)
         return _Retrieval(bm25_ids, bm25_scores, dense_ids, dense_scores, fused_ids, fused_scores, tokens, region_name)
 
@@ -191,12 +191,21 @@ class KnowledgeBase:
     # --- abstain features ------------------------------------------------------------------------------
 
     def _features(self, question: str, retrieval: _Retrieval) -> AbstainFeatures:
-        token_ids = [self._vocab.get(token) for token in retrieval.tokens]
-        idf = np.array([self._idf[t] if t is not None else self._max_idf for t in token_ids], dtype=np.float64)
-        total_idf = float(idf.sum())
         top_texts = [self._normalized_texts[i] for i in retrieval.fused_ids[:COVERAGE_PASSAGES]]
-        covered = np.array([any(token in text for text in top_texts) for token in retrieval.tokens], dtype=bool)
-        known = np.array([t is not None for t in token_ids], dtype=bool)
+        idf_values, covered_flags, known_flags = [], [], []
+        for token in retrieval.tokens:
+            # A colloquial word (长护险) counts as found when its official term (长期护理保险) is.
+            group = [token, *self.lexicon.synonyms.get(token, ())]
+            ids = [self._vocab.get(member) for member in group]
+            known_ids = [t for t in ids if t is not None]
+            idf_values.append(max((self._idf[t] for t in known_ids), default=self._max_idf))
+            known_flags.append(bool(known_ids))
+            covered_flags.append(any(member in text for member in group for text in top_texts))
+        idf = np.array(idf_values, dtype=np.float64)
+        total_idf = float(idf.sum())
+        covered = np.array(covered_flags, dtype=bool)
+        known = np.array(known_flags, dtype=bool)
+        token_ids = [self._vocab.get(token) for token in retrieval.tokens]
         best_possible = float(sum(self._best_token_score[t] for t in token_ids if t is not None))
         dense = retrieval.dense_scores
         bm25_top = set(retrieval.bm25_ids[:AGREEMENT_DEPTH].tolist())

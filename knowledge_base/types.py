@@ -38,8 +38,13 @@ class Chunk:
 
     @property
     def index_text(self) -> str:
-        """What the retrievers see: title and headings give short passages their context."""
+        """What BM25 sees: title and headings give short passages their context."""
         return f"{self.doc_title}\n{self.section}\n{self.text}"
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedding model sees: the region leads, because residents name places, not document titles."""
+        return f"{self.region} {self.section}\n{self.text}".strip()
 
 
 @dataclass(frozen=True)
