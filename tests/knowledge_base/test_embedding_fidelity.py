@@ -8,8 +8,8 @@ import pytest
 from hotline.settings import VAR_DIR, get_settings
 from knowledge_base.embedding import load_encoder
 from knowledge_base.embedding.fidelity import compare_with_reference
-from knowledge_base.embedding.model_dir import default_model_path
 from knowledge_base.embedding.load_texts import dev_questions, passage_texts
+from knowledge_base.embedding.model_dir import default_model_path
 from knowledge_base.embedding.reference import ReferenceE5, compile_reference_engine
 
 
