@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     retrieval_top_k: int = 5
     retrieval_candidates: int = 50
     rrf_k: int = 60
+    # Dense ranks count this much in the fusion: on the dev set BM25 ranks better, the dense list adds recall.
+    rrf_dense_weight: float = 0.4
     max_question_chars: int = 500
     # Written by `hotline eval calibrate` from the dev set; committed so a fresh clone abstains the same way.
     abstain_calibration_file: Path = PROJECT_ROOT / "knowledge_base" / "abstain_calibration.json"

@@ -132,7 +132,9 @@ class KnowledgeBase:
         bm25_ids, bm25_scores = self._bm25(tokens, expansion_tokens, region_filter, candidates)
         # The embedding model understands colloquial wording itself; appending official terms measured worse.
         dense_ids, dense_scores = self._dense(text, region_filter, candidates)
-        fused_ids, fused_scores = _reciprocal_rank_fusion([bm25_ids, dense_ids], self.settings.rrf_k)
+        fused_ids, fused_scores = _reciprocal_rank_fusion(
+            [(bm25_ids, 1.0), (dense_ids, self.settings.rrf_dense_weight)], self.settings.rrf_k
+        )
         return _Retrieval(bm25_ids, bm25_scores, dense_ids, dense_scores, fused_ids, fused_scores, tokens, region_name)
 
     def _region_filter(self, text: str) -> tuple[str | None, tuple[np.ndarray, object] | None]:
@@ -252,11 +254,11 @@ def _top(scores: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     return best.astype(np.int64), scores[best]
 
 
-def _reciprocal_rank_fusion(rankings: list[np.ndarray], rrf_k: int) -> tuple[list[int], list[float]]:
-    """Σ 1/(rrf_k + rank) over the lists a chunk appears in; ties keep the first list's order."""
+def _reciprocal_rank_fusion(rankings: list[tuple[np.ndarray, float]], rrf_k: int) -> tuple[list[int], list[float]]:
+    """Σ weight/(rrf_k + rank) over the (ranking, weight) lists a chunk appears in; ties keep first-seen order."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in rankings:
         for rank, position in enumerate(ranking.tolist(), start=1):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (rrf_k + rank)
+            fused[position] = fused.get(position, 0.0) + weight / (rrf_k + rank)
     ordered = sorted(fused.items(), key=lambda item: -item[1])
     return [position for position, _ in ordered], [score for _, score in ordered]
