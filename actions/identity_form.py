@@ -31,7 +31,8 @@ VERIFIED, UNVERIFIED, LOCKED = "verified", "unverified", "locked"
 _NAME_PREFIX = re.compile(r"^(我的名字是|我的名字叫|名字是|名字叫|我叫|我是|本人|姓名是|姓名[:：]?|名字[:：]?)")
 _NAME = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,10}(?:·[\u4e00-\u9fff]{1,10})+)$")
 # Characters that make a message a question or a request, not a name ("为什么", "不想说", "查余额").
-_NOT_IN_NAMES = set("吗呢吧啊么什怎哪谁查询办要想说不没")
+_PART_SEPARATOR = re.compile(r"[,，;；、\s]+")
+_NOT_IN_NAMES = set("吗呢吧啊么什怎哪谁查询办要想说不没的了嗯哦")
 # The longest run that could be an ID number (digits, X, separators) inside a sentence.
 _ID_CANDIDATE = re.compile(r"[0-9０-９Xx][0-9０-９Xx \-]{5,}[0-9０-９Xx]|[0-9０-９]+")
 _DIGIT_RUN = re.compile(r"\d+")
@@ -72,6 +73,8 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:  # cleared by an action, not typed by the resident: nothing to check
+            return {"person_name": None}
         for candidate in _candidates(slot_value, tracker):
             name = extract_name(candidate)
             if name is not None:
@@ -82,6 +85,8 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_id_number(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"id_number": None}
         checks = [check_id_number(extract_id_number(c)) for c in _candidates(slot_value, tracker)]
         valid = next((c for c in checks if c.valid), None)
         if valid is None:
@@ -93,6 +98,8 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"phone_last4": None}
         checks = [check_phone_last4(extract_phone_digits(c)) for c in _candidates(slot_value, tracker)]
         valid = next((c for c in checks if c.valid), None)
         if valid is None:
@@ -148,7 +155,7 @@ class ValidateIdentityForm(FormValidationAction):
 
 def _candidates(slot_value: Any, tracker: Tracker) -> list[str]:
     """The extracted value, then the whole message: an entity cut short by NLU should not fail the resident."""
-    candidates = [str(slot_value or "")]
+    candidates = [str(slot_value)]
     text = str(tracker.latest_message.get("text") or "")
     if text and text not in candidates:
         candidates.append(text)
@@ -161,12 +168,14 @@ def verified_text(resident: VerifiedResident) -> str:
 
 
 def extract_name(text: str) -> str | None:
-    value = unicodedata.normalize("NFKC", text).strip().strip("。.，,！!～~ ")
-    value = _NAME_PREFIX.sub("", value).strip()
-    value = "".join(value.split()).replace("•", "·").replace("・", "·")
-    if not _NAME.fullmatch(value) or _NOT_IN_NAMES & set(value):
-        return None
-    return value
+    """"张三" / "我叫张三。" / "我叫张三，身份证号……" → "张三"; None when no part of the message is a name."""
+    normalized = unicodedata.normalize("NFKC", text).replace("•", "·").replace("・", "·")
+    # A message may carry all three fields: look at each comma-separated part.
+    for part in _PART_SEPARATOR.split(normalized):
+        value = "".join(_NAME_PREFIX.sub("", part.strip().strip("。.!！～~")).split())
+        if _NAME.fullmatch(value) and not _NOT_IN_NAMES & set(value):
+            return value
+    return None
 
 
 def extract_id_number(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +27,10 @@ logger = logging.getLogger(__name__)
 # Two "not in the documents" in a row: the resident needs a person, not a third attempt.
 ABSTENTIONS_BEFORE_ESCALATION = 2
 
+STARTING_UP_TEXT = "系统刚刚启动，政策文件还在加载中，请您稍等半分钟再问一次。给您带来不便，敬请谅解。"
+# Below rasa-sdk's 60-second response timeout, so the resident gets STARTING_UP_TEXT instead of silence.
+KNOWLEDGE_BASE_WAIT_SECONDS = 40
+
 WHICH_RECORD_TEXT = (
     "请问您想查询哪项个人信息？例如：参保状态、缴费记录、个人账户余额、报销进度、异地就医备案或医保电子凭证。"
 )
@@ -35,9 +40,13 @@ _PERSONAL_ENTITIES = {"person_name", "id_number", "phone"}
 _MIN_FALLBACK_QUESTION_CHARS = 4
 
 # rasa-sdk has no start-up hook and imports this module at start: mask personal data in every log line from
-# here on, and begin loading the index and model, so the first question does not pay for it.
+# here on, and begin loading the index and model, so the first question does not pay for it. rasa-sdk serves
+# from Sanic worker processes, which import the actions again; only a worker answers requests, so only a worker
+# loads (the primary process would hold a second copy of the model for nothing). Elsewhere (tests, scripts)
+# the knowledge base loads at the first question.
 install_log_masking()
-start_loading()
+if os.environ.get("SANIC_WORKER_NAME"):
+    start_loading()
 
 
 class ActionAnswerPolicy(Action):
@@ -66,9 +75,15 @@ class ActionAnswerPolicy(Action):
         if question.is_follow_up:
             logger.info("follow-up %r rewritten as %r (region %s)", text, question.question, question.region)
         try:
+            await asyncio.wait_for(asyncio.to_thread(knowledge_base), KNOWLEDGE_BASE_WAIT_SECONDS)
             result = await asyncio.to_thread(_search, question)
         except EmptyQuestionError as error:
             dispatcher.utter_message(text=str(error))
+            return []
+        except TimeoutError:
+            # Only right after a start on a busy machine: say so rather than let Rasa time the action out.
+            logger.warning("knowledge base still loading after %ss", KNOWLEDGE_BASE_WAIT_SECONDS)
+            dispatcher.utter_message(text=STARTING_UP_TEXT)
             return []
 
         answer = compose_policy_answer(result)

@@ -66,6 +66,20 @@ def test_impossible_birth_date_is_explained(database, conversation) -> None:
     assert "出生日期" in conversation.texts(messages)
 
 
+def test_all_three_fields_in_one_message_are_each_taken(database, conversation) -> None:
+    text = f"我叫{EMPLOYEE.name}，身份证号{EMPLOYEE.id_number}，手机尾号0001"
+    tracker = _form_turn(conversation, text, person_name=text, id_number=EMPLOYEE.id_number, phone_last4="0001")
+    messages, slots = conversation.run(ValidateIdentityForm(), tracker)
+    assert slots["person_name"] == EMPLOYEE.name and slots["verified"] is True
+    assert "身份核验通过" in conversation.texts(messages)
+
+
+def test_slots_cleared_before_the_form_starts_are_not_complained_about(database, conversation) -> None:
+    tracker = _form_turn(conversation, "我想查一下我的参保状态", person_name=None, id_number=None, phone_last4=None)
+    messages, _ = conversation.run(ValidateIdentityForm(), tracker)
+    assert messages == []
+
+
 def test_id_number_typed_with_spaces_inside_a_sentence_is_accepted() -> None:
     spaced = f"我的身份证号是 {EMPLOYEE.id_number[:6]} {EMPLOYEE.id_number[6:14]} {EMPLOYEE.id_number[14:]}"
     assert extract_id_number(spaced).replace(" ", "") == EMPLOYEE.id_number

@@ -39,8 +39,8 @@ def customs(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r["custom"] for r in replies if "custom" in r]
 
 
-def test_policy_answer_quotes_the_documents_with_citations(bot_stack) -> None:
-    replies = say(bot_stack, f"policy-{uuid.uuid4().hex}", "异地就医备案怎么办理")
+def test_policy_answer_quotes_the_documents_with_citations(warm_bot_stack) -> None:
+    replies = say(warm_bot_stack, f"policy-{uuid.uuid4().hex}", "异地就医备案怎么办理")
     payload = next(c for c in customs(replies) if "citations" in c)
     assert payload["abstain"] is False
     assert 1 <= len(payload["citations"]) <= 3
@@ -50,22 +50,22 @@ def test_policy_answer_quotes_the_documents_with_citations(bot_stack) -> None:
     assert f"《{first['doc_title'].strip('《》')}》" in reply and "来源" in reply
 
 
-def test_follow_up_is_answered_with_the_previous_topic(bot_stack) -> None:
+def test_follow_up_is_answered_with_the_previous_topic(warm_bot_stack) -> None:
     sender = f"followup-{uuid.uuid4().hex}"
-    say(bot_stack, sender, "周口城乡居民医保住院报销比例是多少")
-    replies = say(bot_stack, sender, "南昌呢？")
+    say(warm_bot_stack, sender, "周口城乡居民医保住院报销比例是多少")
+    replies = say(warm_bot_stack, sender, "南昌呢？")
     payload = next(c for c in customs(replies) if "citations" in c)
     if not payload["abstain"]:
         assert any("南昌" in c["region"] for c in payload["citations"])
 
 
-def test_verification_replies_are_masked_and_lookup_answers(bot_stack) -> None:
+def test_verification_replies_are_masked_and_lookup_answers(warm_bot_stack) -> None:
     sender = f"verify-{uuid.uuid4().hex}"
     conversation = [
-        say(bot_stack, sender, "查一下我的医保个人账户余额"),
-        say(bot_stack, sender, EMPLOYEE.name),
-        say(bot_stack, sender, f"身份证号{EMPLOYEE.id_number}"),
-        say(bot_stack, sender, f"手机尾号{EMPLOYEE.phone[-4:]}"),
+        say(warm_bot_stack, sender, "查一下我的医保个人账户余额"),
+        say(warm_bot_stack, sender, EMPLOYEE.name),
+        say(warm_bot_stack, sender, f"身份证号{EMPLOYEE.id_number}"),
+        say(warm_bot_stack, sender, f"手机尾号{EMPLOYEE.phone[-4:]}"),
     ]
     assert "姓名" in texts(conversation[0])
     assert "身份证" in texts(conversation[1])
@@ -77,30 +77,30 @@ def test_verification_replies_are_masked_and_lookup_answers(bot_stack) -> None:
     assert EMPLOYEE.id_number[:4] + "*" * 10 + EMPLOYEE.id_number[-4:] in final
 
 
-def test_request_for_a_human_opens_a_ticket_with_a_number(bot_stack) -> None:
+def test_request_for_a_human_opens_a_ticket_with_a_number(warm_bot_stack) -> None:
     sender = f"human-{uuid.uuid4().hex}"
-    say(bot_stack, sender, "异地就医备案怎么办理")
-    reply = texts(say(bot_stack, sender, "我要转人工"))
+    say(warm_bot_stack, sender, "异地就医备案怎么办理")
+    reply = texts(say(warm_bot_stack, sender, "我要转人工"))
     number = re.search(r"工单号：(12393-\d{8}-\d{4})", reply)
     assert number, reply
-    with session_scope(bot_stack.database_url) as session:
+    with session_scope(warm_bot_stack.database_url) as session:
         ticket = session.scalars(select(Ticket).where(Ticket.number == number.group(1))).one()
         assert ticket.category is TicketCategory.HUMAN_AGENT
         assert ticket.channel == "rest" and ticket.sender_id == sender
         assert "异地就医备案怎么办理" in ticket.transcript
 
 
-def test_policy_turn_latency_is_within_budget(bot_stack) -> None:
+def test_policy_turn_latency_is_within_budget(warm_bot_stack) -> None:
     questions = ["异地就医备案怎么办理", "门诊慢特病怎么申请", "医保电子凭证有什么用", "职工医保个人账户能给家人用吗",
                  "跨省异地就医能直接结算吗"]
     sender = f"latency-{uuid.uuid4().hex}"
     for question in questions:  # warm-up: first requests load lazily imported code paths
-        say(bot_stack, sender, question)
+        say(warm_bot_stack, sender, question)
     durations = []
     for round_ in range(4):
         for question in questions:
             started = time.perf_counter()
-            say(bot_stack, f"{sender}-{round_}", question)
+            say(warm_bot_stack, f"{sender}-{round_}", question)
             durations.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(durations, n=20)[-1]
     print(f"policy turn latency over {len(durations)} turns: median {statistics.median(durations):.0f} ms, "

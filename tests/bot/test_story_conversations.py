@@ -69,19 +69,19 @@ def _actual_turns(tracker: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.parametrize("story", _stories(), ids=lambda s: s["story"])
-def test_conversation_runs_as_written(bot_stack, story: dict[str, Any]) -> None:
+def test_conversation_runs_as_written(warm_bot_stack, story: dict[str, Any]) -> None:
     sender = f"story-{uuid.uuid4().hex}"
     replies: list[str] = []
     for step in story["steps"]:
         if "user" in step:
             message = _ANNOTATION.sub(r"\1", step["user"])
-            response = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook",
+            response = httpx.post(f"{warm_bot_stack.rasa_url}/webhooks/rest/webhook",
                                   json={"sender": sender, "message": message}, timeout=60)
             response.raise_for_status()
             replies.extend(r.get("text", "") for r in response.json())
 
     token = get_settings().rasa_token.get_secret_value()
-    tracker = httpx.get(f"{bot_stack.rasa_url}/conversations/{sender}/tracker",
+    tracker = httpx.get(f"{warm_bot_stack.rasa_url}/conversations/{sender}/tracker",
                         params={"token": token}, timeout=30).json()
     assert _actual_turns(tracker) == _expected_turns(story), "\n".join(replies)
 
