@@ -366,16 +366,19 @@ def bench_command(
         gc.collect()
 
     table = Table(title=f"规模基准（目标：100k 时查询 p95 ≤ {TARGET_P95_MS:g} ms）")
-    for column in ("chunks", "index", "build s", "build peak MB", "retained MB", "query p50 ms", "query p95 ms",
-                   "encoder p50 ms", "search-only p50", "search-only p95"):
-        table.add_column(column, justify="right")
+    # Short headers: the table must stay readable at 80 columns (rich's width when output is redirected).
+    for column in ("N", "index", "build s", "peak MB", "kept MB", "q p50", "q p95", "enc p50", "s p50", "s p95"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(f"{row.chunks:,}", row.index_type, str(row.build_s), str(row.build_peak_rss_mb),
                       str(row.retained_rss_mb), str(row.query_p50_ms), str(row.query_p95_ms), str(row.encode_p50_ms),
                       str(row.search_p50_ms), str(row.search_p95_ms))
     console.print(table)
     console.print(f"内存：{memory_method}（常驻内存 RSS，含 faiss/numpy 的本机分配）。")
-    console.print("query = 完整检索（含查询编码）；search-only = 同样的检索，查询向量取自缓存（只含 BM25、faiss、融合与拒答特征）。")
+    console.print(
+        "peak/kept MB：构建期间的峰值 / 构建后保留的 RSS 增量；q = 完整检索（含查询编码）；enc = 查询编码器本身；"
+        "s = 同样的检索但查询向量取自缓存（只含 BM25、faiss、地区过滤、融合与拒答特征）；时间单位 ms。"
+    )
     for line in growth_lines(rows):
         console.print(line)
     largest = [r for r in rows if r.chunks == max(counts)]
