@@ -216,12 +216,16 @@ def misses_table(result: RetrievalMetrics, limit: int = 15) -> Table:
     """The answerable questions with no relevant passage in the top 5, and the unanswerable ones answered."""
     misses = [r for r in result.rows if (r.answerable and r.rank is None) or (not r.answerable and not r.abstained)]
     table = Table(title=f"{result.method}: {len(misses)} misses (first {limit})")
-    for column in ("id", "question", "kind", "top passage (region · last heading)"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("id", min_width=4, no_wrap=True)
+    table.add_column("question", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("top passage (region · last heading)", no_wrap=True)
     for row in misses[:limit]:
-        kind = "no relevant passage in top 5" if row.answerable else "answered, should abstain"
+        kind = "miss@5" if row.answerable else "answered"
         last_heading = row.top_section.split(" > ")[-1]
-        table.add_row(row.id, row.question[:24], kind, f"{row.top_region or '-'} · {last_heading[:20]}")
+        # Chinese characters take two columns: keep the row within 80 columns.
+        table.add_row(row.id, row.question[:12], kind, f"{row.top_region[:6] or '-'} · {last_heading[:10]}")
+    console.print("miss@5：可回答但前 5 段都不相关；answered：不可回答却给出了答案。")
     return table
 
 
