@@ -134,3 +134,22 @@ def test_a_cited_answer_on_a_wide_screen(gateway_stack: Any, browser: Any) -> No
         page.screenshot(path=str(ARTIFACTS / "webchat-wide.png"))
     finally:
         context.close()
+
+
+def test_a_wechat_greeting_through_the_real_bot_gets_a_passive_reply(gateway_stack: Any) -> None:
+    from wechatpy import parse_message
+
+    from hotline.settings import get_settings
+    from tests.channels.test_wechat import ACCOUNT, OPENID, signed_params, text_xml
+
+    token = get_settings().wechat_token.get_secret_value()  # the gateway process runs on the same settings
+    response = httpx.post(
+        f"{gateway_stack.gateway_url}/wechat",
+        params=signed_params(token=token),
+        content=text_xml("你好", msg_id=int(time.time() * 1000)).encode(),
+        timeout=30,
+    )
+    assert response.status_code == 200 and response.text != "success", response.text
+    reply = parse_message(response.text)
+    assert reply.target == OPENID and reply.source == ACCOUNT
+    assert "12393" in reply.content
