@@ -146,7 +146,8 @@ class KnowledgeBase:
             import faiss
 
             regions = [chunk.region for chunk in self.index.chunks]
-            own = np.array([region_matches(r, name) for r in regions])
+            matching = {r for r in set(regions) if region_matches(r, name)}  # per distinct region: 100k chunks stay cheap
+            own = np.array([r in matching for r in regions])
             if not own.any():
                 self._region_filters[name] = None  # a region the corpus has no document for: search everything
             else:
