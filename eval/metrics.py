@@ -32,6 +32,7 @@ class QuestionOutcome:
     top_region: str = ""
     confidence: float | None = None
     region: str | None = None  # the region the search applied
+    note: str = ""  # e.g. what the bot said when it gave no cited policy answer
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class Answer:
     abstain: bool
     confidence: float | None = None
     region: str | None = None
+    note: str = ""
 
 
 Asker = Callable[[str], Answer]
@@ -108,7 +109,8 @@ def parse_bot_reply(messages: Sequence[dict[str, Any]]) -> Answer:
                 for c in custom.get("citations") or []
             ]
             return Answer(passages=passages, abstain=bool(custom.get("abstain", not passages)))
-    return Answer(passages=[], abstain=True)
+    said = " / ".join(str(m.get("text", "")) for m in messages if m.get("text"))
+    return Answer(passages=[], abstain=True, note=f"no citation payload; bot said: {said[:60]}")
 
 
 class BotAsker:
@@ -166,6 +168,7 @@ def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> Retrieva
                 top_region=top.region,
                 confidence=answer.confidence,
                 region=answer.region,
+                note=answer.note,
             )
         )
     return summarise(method, rows)

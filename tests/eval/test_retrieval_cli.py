@@ -69,7 +69,9 @@ def test_bot_reply_citations_are_read_from_the_custom_payload() -> None:
 
 
 def test_bot_reply_without_a_policy_payload_counts_as_abstaining() -> None:
-    assert parse_bot_reply([{"text": "您好，请问有什么可以帮您？"}]) == Answer(passages=[], abstain=True)
+    answer = parse_bot_reply([{"text": "您好，请问有什么可以帮您？"}])
+    assert (answer.passages, answer.abstain) == ([], True)
+    assert "您好，请问有什么可以帮您？" in answer.note  # what the bot did instead, for the per-question report
     assert parse_bot_reply([{"custom": {"citations": [], "abstain": True}}]).abstain is True
 
 
