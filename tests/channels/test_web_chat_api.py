@@ -209,3 +209,17 @@ def test_agent_messages_need_the_session_and_take_it_from_a_header(
         own = client.get("/api/messages", headers={"X-Hotline-Sender": token})
     assert anonymous.status_code == 401
     assert own.status_code == 200 and own.json() == {"messages": [], "next_since": None}
+
+
+def test_the_page_is_served_with_headers_that_protect_the_session(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    gateway = make_gateway()
+    with gateway.client() as client:
+        page = client.get("/")
+        script = client.get("/static/chat.js")
+    assert page.status_code == 200 and "12393 医保服务" in page.text
+    assert script.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
