@@ -29,8 +29,7 @@ def missing_pieces(settings: Settings) -> list[str]:
     model = settings.rasa_model_dir / "hotline.tar.gz"
     if not model.exists():
         problems.append(f"没有训练好的 Rasa 模型（{model}）：请运行 `make bot`")
-    index_files = list(settings.index_dir.glob("*")) if settings.index_dir.is_dir() else []
-    if not index_files:
+    if not (settings.index_dir / "manifest.json").exists():
         problems.append(f"没有检索索引（{settings.index_dir}）：请运行 `make index`")
     if settings.database_url.startswith("sqlite:///"):
         database = Path(settings.database_url.removeprefix("sqlite:///"))
