@@ -305,3 +305,23 @@ def test_bfloat16_products_keep_unit_length_float32_rows() -> None:
     vectors = encoder.encode_queries(["异地就医怎么备案", "生育津贴"])
     assert encoder.bfloat16 and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_default_model_is_built_when_missing_and_leftovers_are_cleared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the default location is empty except for the debris of an interrupted build
+    default = tmp_path / "models" / "multilingual-e5-small"
+    leftover = default.parent / ".tmp-multilingual-e5-small-killed"
+    leftover.mkdir(parents=True)
+    (leftover / "model.safetensors").write_bytes(b"half")
+    monkeypatch.setattr("knowledge_base.embedding.model_dir.default_model_path", lambda: default)
+    # when
+    built = ensure_model(Settings(embedding_model=str(default)))
+    # then a complete model is there, the debris is gone, and the same directory is byte-identical to a build
+    assert built == default and (default / "modules.json").is_file()
+    assert not leftover.exists()
+    reference_build = ensure_model(E5_SETTINGS)
+    for name in ("tokenizer.json", "config.json", "model.safetensors"):
+        assert (default / name).read_bytes() == (reference_build / name).read_bytes()
