@@ -34,8 +34,7 @@ class Services:
             journal=Journal(settings.gateway_state_dir),
             per_sender=RateLimiter(settings.gateway_rate_per_sender),
             per_ip=RateLimiter(settings.gateway_rate_per_ip),
-            # New sessions are cheap to ask for and would otherwise reset the per-sender limit at will.
-            sessions_per_ip=RateLimiter(30),
+            sessions_per_ip=RateLimiter(settings.gateway_sessions_per_ip),
         )
 
 

@@ -1,11 +1,13 @@
 """`hotline eval latency`: how fast the bot answers, measured through the same HTTP path residents use.
 
-Two figures per question set:
+Three figures per question set:
 - NLU parse: Rasa's `/model/parse` (tokenise, featurise, DIET) for each question;
-- full policy turn: Rasa's REST webhook → dialogue policies → action server → retrieval → reply.
+- full policy turn: Rasa's REST webhook → dialogue policies → action server → retrieval → reply;
+- the same turn through the gateway (signed session, limits, relay), as a resident's browser sends it.
 With `--concurrency N` the turns are sent by N simulated residents at once, which gives throughput under load.
 
-Without `--rasa-url` it starts its own action server and Rasa server on free ports (hotline/processes.py).
+It starts its own action server, Rasa server and gateway on free ports (hotline/processes.py), with the
+gateway's rate limits lifted so that the benchmark measures speed, not the limiter.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import asyncio
 import json
 import time
 import uuid
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,11 +89,22 @@ def measure_parses(rasa_url: str, token: str, questions: list[str]) -> LatencyFi
     return summarise("NLU parse (/model/parse)", durations, wall, 1, errors)
 
 
-def measure_turns(rasa_url: str, questions: list[str], concurrency: int) -> LatencyFigures:
+def measure_turns(name: str, base_url: str, senders: list[str], questions: list[str], concurrency: int) -> LatencyFigures:
+    """Time one turn per question on a Rasa-REST-shaped webhook (Rasa's own, or the gateway's alias)."""
+    bodies = [{"sender": sender, "message": q} for sender, q in zip(senders, questions, strict=True)]
+    durations, wall, errors = asyncio.run(_timed_posts(f"{base_url}/webhooks/rest/webhook", bodies, concurrency))
+    return summarise(name, durations, wall, concurrency, errors)
+
+
+def rasa_senders(n: int) -> list[str]:
     # Each turn gets its own sender so the dialogue state of one question never leaks into the next.
-    bodies = [{"sender": f"bench-{uuid.uuid4().hex[:12]}", "message": q} for q in questions]
-    durations, wall, errors = asyncio.run(_timed_posts(f"{rasa_url}/webhooks/rest/webhook", bodies, concurrency))
-    return summarise("policy turn (REST → Rasa → action → retrieval)", durations, wall, concurrency, errors)
+    return [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+
+
+def gateway_senders(gateway_url: str, n: int) -> list[str]:
+    """Signed sender ids, issued by the gateway as it issues them to browsers (not timed)."""
+    with httpx.Client(timeout=30.0) as client:
+        return [client.post(f"{gateway_url}/api/session").raise_for_status().json()["sender"] for _ in range(n)]
 
 
 def _load_questions(path: Path, limit: int) -> list[str]:
@@ -110,29 +122,37 @@ def latency(
     questions: Path = typer.Option(Path("eval/questions/dev.yaml"), exists=True, help="问题集 YAML"),
     n: int = typer.Option(100, min=1, help="最多使用多少个问题"),
     concurrency: list[int] = typer.Option([1, 4], help="同时对话的居民数（可重复）"),
-    rasa_url: str | None = typer.Option(None, help="已在运行的 Rasa 地址；不给则自行启动动作服务器和 Rasa"),
     json_out: Path | None = typer.Option(None, "--json", help="把结果写成 JSON"),
 ) -> None:
-    """NLU 解析和完整政策问答回合的延迟（p50/p95）与吞吐。"""
-    from hotline.processes import ServiceGroup, action_server_spec, free_port, rasa_server_spec
+    """NLU 解析、完整政策问答回合（直连 Rasa 与经网关）的延迟（p50/p95）与吞吐。"""
+    import tempfile
+
+    from hotline.processes import ServiceGroup, action_server_spec, free_port, gateway_spec, rasa_server_spec
     from hotline.settings import get_settings
 
     settings = get_settings()
     texts = _load_questions(questions, n)
-    with ExitStack() as stack:
-        if rasa_url is None:
-            action_port, rasa_port = free_port(), free_port()
-            action_url = f"http://127.0.0.1:{action_port}/webhook"
-            console.print("启动动作服务器和 Rasa 服务器…")
-            stack.enter_context(ServiceGroup(
-                [action_server_spec(settings, action_port),
-                 rasa_server_spec(settings, rasa_port, action_server_url=action_url)],
-                log_dir=settings.log_dir / "bench",
-            ))
-            rasa_url = f"http://127.0.0.1:{rasa_port}"
+    action_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
+    action_url = f"http://127.0.0.1:{action_port}/webhook"
+    rasa_url, gateway_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{gateway_port}"
+    unlimited = str(1_000_000)
+    specs = [
+        action_server_spec(settings, action_port),
+        rasa_server_spec(settings, rasa_port, action_server_url=action_url),
+        gateway_spec(settings, gateway_port, rasa_url=rasa_url, action_server_url=action_url),
+    ]
+    console.print("启动动作服务器、Rasa 服务器和网关…")
+    with tempfile.TemporaryDirectory() as state_dir, ServiceGroup(specs, log_dir=settings.log_dir / "bench", env={
+        "GATEWAY_RATE_PER_SENDER": unlimited, "GATEWAY_RATE_PER_IP": unlimited,
+        "GATEWAY_SESSIONS_PER_IP": unlimited, "GATEWAY_STATE_DIR": state_dir,
+    }):
         warm_up(rasa_url, texts)
         figures = [measure_parses(rasa_url, settings.rasa_token.get_secret_value(), texts)]
-        figures += [measure_turns(rasa_url, texts, c) for c in concurrency]
+        for c in concurrency:
+            figures.append(measure_turns("policy turn, Rasa REST (→ action → retrieval)", rasa_url,
+                                         rasa_senders(len(texts)), texts, c))
+            figures.append(measure_turns("policy turn via gateway /api/chat", gateway_url,
+                                         gateway_senders(gateway_url, len(texts)), texts, c))
 
     table = Table(title=f"延迟（{len(texts)} 个问题，{questions}）")
     for column in ("path", "n", "concurrency", "p50 ms", "p95 ms", "max ms", "per second", "errors"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _OLD_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
@@ -58,12 +58,26 @@ def mask_text(text: str, names: Iterable[str] = ()) -> str:
 
 
 class MaskingFilter(logging.Filter):
-    """Logging filter that masks personal data in every record before any handler writes it."""
+    """Logging filter that masks personal data in every record before any handler writes it.
+
+    The message and each argument are masked separately, so formatters that read `record.args`
+    (uvicorn's access log does) keep working.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
-        record.args = None
+        if isinstance(record.msg, str):
+            record.msg = mask_text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask_value(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _mask_value(value) for key, value in record.args.items()}
         return True
+
+
+def _mask_value(value: object) -> object:
+    text = str(value)
+    masked = mask_text(text)
+    return value if masked == text else masked
 
 
 def install_log_masking() -> None:

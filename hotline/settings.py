@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Sliding one-minute windows; kept in process memory (one gateway process).
     gateway_rate_per_sender: int = 20
     gateway_rate_per_ip: int = 60
+    # New sessions are cheap to ask for and would otherwise reset the per-sender limit at will.
+    gateway_sessions_per_ip: int = 30
     # A policy answer runs retrieval in the action server; on a busy 2-core host one has taken over 30 s.
     gateway_rasa_timeout: float = 60.0
     # Undelivered messages (Rasa down), feedback and undeliverable WeChat answers, as JSON lines.

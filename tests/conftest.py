@@ -45,7 +45,13 @@ def stack_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def bot_stack(stack_database_url: str) -> Iterator[Stack]:
+def stack_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test stack writes its files (audit log, gateway journals), instead of the developer's var/."""
+    return tmp_path_factory.mktemp("stack-state")
+
+
+@pytest.fixture(scope="session")
+def bot_stack(stack_database_url: str, stack_state_dir: Path) -> Iterator[Stack]:
     settings = get_settings()
     model = settings.rasa_model_dir / "hotline.tar.gz"
     if not model.exists():
@@ -56,15 +62,17 @@ def bot_stack(stack_database_url: str) -> Iterator[Stack]:
         action_server_spec(settings, action_port),
         rasa_server_spec(settings, rasa_port, action_server_url=action_server_url, model=model),
     ]
-    with ServiceGroup(specs, log_dir=ARTIFACTS / "logs", env={"DATABASE_URL": stack_database_url}):
+    env = {"DATABASE_URL": stack_database_url, "AUDIT_LOG_FILE": str(stack_state_dir / "audit.log")}
+    with ServiceGroup(specs, log_dir=ARTIFACTS / "logs", env=env):
         yield Stack(stack_database_url, action_server_url, f"http://127.0.0.1:{rasa_port}")
 
 
 @pytest.fixture(scope="session")
-def gateway_stack(bot_stack: Stack) -> Iterator[Stack]:
+def gateway_stack(bot_stack: Stack, stack_state_dir: Path) -> Iterator[Stack]:
     port = free_port()
     spec = gateway_spec(get_settings(), port, rasa_url=bot_stack.rasa_url,
                         action_server_url=bot_stack.action_server_url)
-    with ServiceGroup([spec], log_dir=ARTIFACTS / "logs", env={"DATABASE_URL": bot_stack.database_url}):
+    env = {"DATABASE_URL": bot_stack.database_url, "GATEWAY_STATE_DIR": str(stack_state_dir / "gateway")}
+    with ServiceGroup([spec], log_dir=ARTIFACTS / "logs", env=env):
         yield Stack(bot_stack.database_url, bot_stack.action_server_url, bot_stack.rasa_url,
                     gateway_url=f"http://127.0.0.1:{port}")

@@ -35,6 +35,15 @@ def test_log_records_are_masked_before_any_handler_writes_them() -> None:
     assert record.getMessage() == "verify 3601**********123X 138****5678"
 
 
+def test_masked_records_keep_their_arguments_for_formatters_that_read_them() -> None:
+    # uvicorn's access log formats (client, method, path, version, status) from record.args itself.
+    args = ("127.0.0.1:5000", "GET", f"/api/x?id={ID_NUMBER}", "1.1", 200)
+    record = logging.LogRecord("access", logging.INFO, __file__, 1, '%s "%s %s HTTP/%s" %d', args, None)
+    MaskingFilter().filter(record)
+    assert record.args == ("127.0.0.1:5000", "GET", "/api/x?id=3601**********123X", "1.1", 200)
+    assert record.getMessage() == '127.0.0.1:5000 "GET /api/x?id=3601**********123X HTTP/1.1" 200'
+
+
 def test_numbers_typed_with_spaces_dashes_or_full_width_are_masked_too() -> None:
     masked = mask_text("身份证 3601 0219 9001 0112 3X，电话 138-1234-5678，备用１３９１２３４５６７８。")
     assert masked == "身份证 3601**********123X，电话 138****5678，备用139****5678。"
