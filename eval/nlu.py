@@ -304,7 +304,11 @@ def nlu_command(
         raise typer.Exit(2) from error
     how = "an 80/20 split" if quick else f"{folds}-fold cross-validation"
     console.print(f"Evaluating NLU by {how}; Rasa trains {'once' if quick else f'{folds} times'}, please wait …")
-    result = evaluate(folds=folds, quick=quick, report_dir=report_dir)
+    try:
+        result = evaluate(folds=folds, quick=quick, report_dir=report_dir)
+    except (RuntimeError, FileNotFoundError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
     print_evaluation(result)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -151,3 +151,19 @@ def test_fallback_threshold_is_read_from_the_pipeline(tmp_path: Path) -> None:
 
 def test_project_config_has_a_fallback_threshold() -> None:
     assert eval_nlu.fallback_threshold(eval_nlu.BOT_DIR / "config.yml") == pytest.approx(0.4)
+
+
+def test_failing_rasa_run_exits_with_the_end_of_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_rasa = tmp_path / "rasa"
+    fake_rasa.write_text("#!/bin/sh\necho 'YamlValidationException: bad nlu.yml'\nexit 1\n", encoding="utf-8")
+    fake_rasa.chmod(0o755)
+    monkeypatch.setenv("RASA_EXECUTABLE", str(fake_rasa))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(eval_nlu.app, ["--report-dir", str(tmp_path / "reports")])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert "YamlValidationException" in result.output
+    assert (tmp_path / "reports" / "rasa.log").exists()
