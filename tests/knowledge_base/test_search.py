@@ -160,3 +160,21 @@ def test_an_empty_corpus_cannot_be_indexed_and_says_why(tmp_path: Path) -> None:
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
     with pytest.raises(IndexUnavailableError, match="没有可用的文档"):
         ensure_index(settings)
+
+
+def test_hnsw_index_built_from_precomputed_embeddings_searches_like_flat(knowledge_base, kb_settings, tmp_path) -> None:
+    from knowledge_base.index import build_index, load_index, save_index
+    from knowledge_base.search import KnowledgeBase
+
+    # given the passage vectors of the flat index, re-indexed approximately
+    flat = knowledge_base.index
+    vectors = flat.dense.reconstruct_n(0, flat.dense.ntotal)
+    settings = kb_settings.model_copy(update={"faiss_index_type": "hnsw", "index_dir": tmp_path / "hnsw"})
+    save_index(build_index(flat.chunks, vectors, settings), settings.index_dir)
+    hnsw = KnowledgeBase(
+        load_index(settings.index_dir), knowledge_base.encoder, knowledge_base.lexicon, knowledge_base.calibration, settings
+    )
+    # when / then the approximate index finds the same best passage, region filter included
+    for question in ("周口长期护理保险", "江苏12393医保服务热线"):
+        assert hnsw.search(question, method="dense").passages[0] == knowledge_base.search(question, method="dense").passages[0]
+    assert type(hnsw.index.dense).__name__ == "IndexHNSWFlat"
