@@ -20,8 +20,8 @@ def test_citations_come_back_through_the_bot(bot_stack, tmp_path: Path) -> None:
     questions = tmp_path / "bot.yaml"
     questions.write_text(
         "questions:\n"
-        "  - {id: q1, question: 单位医保缓缴的话要不要交滞纳金, evidence: [缓缴期间免收滞纳金]}\n"
-        "  - {id: q2, question: 周口那边2025年要达到多少参保率, evidence: [期末基本医疗保险参保率达到97%以上, ≥97①]}\n"
+        "  - {id: q1, question: 阳江城乡居民医保个人一年交多少钱, evidence: [个人缴费标准由320元调整为350元, 个人缴费标准为320元]}\n"
+        "  - {id: q2, question: 南昌医保服务圈是几分钟的, evidence: [打造30分钟服务圈]}\n"
         "  - {id: u1, question: 住房公积金怎么提取出来, answerable: false}\n",
         encoding="utf-8",
     )
@@ -36,4 +36,5 @@ def test_citations_come_back_through_the_bot(bot_stack, tmp_path: Path) -> None:
     rows = {row["id"]: row for row in report["rows"]}
     assert rows["q1"]["rank"] is not None and not rows["q1"]["abstained"]
     assert rows["q1"]["top_title"]  # the citation payload carried the document title
-    assert rows["u1"]["rank"] is None
+    assert rows["u1"]["rank"] is None and rows["u1"]["abstained"]
+    assert "no citation payload" in rows["u1"]["note"]  # the bot declined it as out of scope, without citations
