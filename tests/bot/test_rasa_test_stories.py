@@ -59,7 +59,7 @@ def test_every_test_conversation_is_predicted_correctly(bot_stack) -> None:
     assert wrong_actions == [], f"wrongly predicted actions (expected, predicted): {wrong_actions}"
     assert wrong_intents == [], f"wrong intents or entities: {wrong_intents}"
 
-    conversations = re.search(r"CONVERSATION level:\s+.*Correct:\s+(\d+) / (\d+)", log, re.S)
+    conversations = re.search(r"CONVERSATION level:\s+.*?Correct:\s+(\d+) / (\d+)", log, re.S)
     actions = re.search(r"ACTION level:\s+.*?Correct:\s+(\d+) / (\d+)", log, re.S)
     print(f"rasa test: conversations {conversations.groups() if conversations else '?'}, "
           f"action-level labels {actions.groups() if actions else '?'}, "

@@ -97,7 +97,7 @@ def test_policy_turn_latency_is_within_budget(warm_bot_stack) -> None:
     for question in questions:  # warm-up: first requests load lazily imported code paths
         say(warm_bot_stack, sender, question)
     durations = []
-    for round_ in range(4):
+    for round_ in range(8):
         for question in questions:
             started = time.perf_counter()
             say(warm_bot_stack, f"{sender}-{round_}", question)
