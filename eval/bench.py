@@ -20,6 +20,7 @@ import gc
 import json
 import random
 import resource
+import sys
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from knowledge_base.types import Chunk
 
 app = typer.Typer()
-console = Console()
+# Ten columns do not fit rich's default 80 when the output goes to a file (`make bench > log`).
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dev.yaml"
 INDEX_TYPES = ("flat", "hnsw")
