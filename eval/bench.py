@@ -23,6 +23,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
+from itertools import pairwise
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,7 +90,7 @@ class BigramTextGenerator:
                 if not words:
                     continue
                 self.starts.append(words[0])
-                for previous, following in zip(words, words[1:]):
+                for previous, following in pairwise(words):
                     self.followers[previous].append(following)
                     if previous in _BREAKS:
                         self.starts.append(following)

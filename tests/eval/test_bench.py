@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import typer
@@ -28,13 +30,13 @@ SOURCE = ["异地就医直接结算。医保电子凭证激活。", "门诊慢�
 
 def test_synthetic_text_only_takes_steps_seen_in_the_corpus() -> None:
     generator = BigramTextGenerator(SOURCE, cut, seed=1)
-    seen_pairs = {(a, b) for text in SOURCE for a, b in zip(text, text[1:])}
+    seen_pairs = {(a, b) for text in SOURCE for a, b in pairwise(text)}
     for _ in range(20):
         passage = generator.passage()
         assert passage[-1] in "。；！？"
         assert len(passage) >= min(len(text) for text in SOURCE)  # lengths are drawn from the real passages
         assert set(passage) <= set("".join(SOURCE))
-        steps = {(a, b) for a, b in zip(passage, passage[1:]) if a not in "。；"}
+        steps = {(a, b) for a, b in pairwise(passage) if a not in "。；"}
         assert steps <= seen_pairs
 
 

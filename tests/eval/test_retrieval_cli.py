@@ -111,10 +111,9 @@ def test_retrieval_runs_end_to_end_through_the_real_knowledge_base(tmp_path: Pat
 
 
 def test_region_filter_is_switched_off_with_a_region_that_names_no_document() -> None:
+    from eval.retrieval import NO_REGION_FILTER, direct_asker
     from knowledge_base.regions import detect_region
     from knowledge_base.types import Passage, SearchResult
-
-    from eval.retrieval import NO_REGION_FILTER, direct_asker
 
     calls: list[str | None] = []
 
