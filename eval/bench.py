@@ -23,8 +23,8 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from itertools import pairwise
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
