@@ -182,11 +182,18 @@ def test_period_regex_matches_years_and_months(nlu: NluData) -> None:
         assert any(p.fullmatch(text) for p in patterns), text
 
 
-def test_bare_name_regex_matches_a_name_alone_but_not_inside_a_sentence(nlu: NluData) -> None:
-    [pattern] = [re.compile(p) for p in nlu.regexes["person_name"]]
+def test_name_regexes_mark_introduced_and_bare_names_only(nlu: NluData) -> None:
+    patterns = [re.compile(p) for p in nlu.regexes["person_name"]]
 
-    assert pattern.search("王小明")
-    assert pattern.search("我想问一下王小明的医保") is None
+    def names(text: str) -> set[str]:
+        return {match.group() for p in patterns for match in p.finditer(text)}
+
+    assert names("王小明") == {"王小明"}
+    assert names("俺叫马红梅") == {"马红梅"}
+    assert names("我叫周建华，帮我查参保状态") == {"周建华"}
+    assert names("姓名是徐建国") == {"徐建国"}
+    assert names("我想问一下王小明的医保") == set()
+    assert names("谢谢") == set()
 
 
 def test_annotated_regions_are_known_places(nlu: NluData) -> None:
