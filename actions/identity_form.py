@@ -75,7 +75,8 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:  # cleared by an action, not typed by the resident: nothing to check
             return {"person_name": None}
-        for candidate in _candidates(slot_value, tracker):
+        # The message first: NLU may tag only part of an unusual name ("陈" / "演示" of "陈演示").
+        for candidate in reversed(_candidates(slot_value, tracker)):
             name = extract_name(candidate)
             if name is not None:
                 return {"person_name": name}

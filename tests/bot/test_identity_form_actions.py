@@ -36,6 +36,11 @@ def test_name_is_taken_from_a_sentence(database, conversation) -> None:
     assert messages == []
 
 
+def test_a_name_split_by_nlu_is_taken_whole_from_the_message(database, conversation) -> None:
+    messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, "陈演示", person_name="演示"))
+    assert slots["person_name"] == "陈演示"
+
+
 def test_a_name_that_is_not_a_name_is_asked_again(database, conversation) -> None:
     messages, slots = conversation.run(ValidateIdentityForm(), _form_turn(conversation, "为什么", person_name="12345"))
     assert slots["person_name"] is None

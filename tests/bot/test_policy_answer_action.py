@@ -13,7 +13,7 @@ from actions.store.enums import TicketCategory
 from actions.store.models import Ticket
 
 # Questions the default corpus (five regional 医保 plans) cannot answer: the knowledge base must abstain.
-UNCOVERED = "社保卡密码忘了怎么重置"
+UNCOVERED = "医保卡能借给别人用吗"
 
 
 def _payload(messages):  # type: ignore[no-untyped-def]
