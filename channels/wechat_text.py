@@ -28,26 +28,22 @@ EMPTY_ANSWER = "抱歉，这个问题我暂时无法回答。您可以换个说�
 
 
 def render_bot_messages(messages: list[dict[str, Any]]) -> str:
-    """Rasa messages as one text: answers, their sources, and the quick replies as words to type."""
+    """Rasa messages as one text: answers and the quick replies as words to type.
+
+    Policy answers already name their sources in the text (the web page also shows the `custom`
+    citations as expandable quotes), so the citation payload adds nothing a WeChat reader can open.
+    """
     parts: list[str] = []
     for message in messages:
         lines: list[str] = []
         if message.get("text"):
             lines.append(str(message["text"]).strip())
-        citations = (message.get("custom") or {}).get("citations") or []
-        if citations:
-            lines.append("依据：" + "；".join(_citation(c) for c in citations[:3]))
         buttons = [b.get("title") for b in message.get("buttons") or [] if b.get("title")]
         if buttons:
             lines.append("您可以回复：" + " / ".join(buttons))
         if lines:
             parts.append("\n".join(lines))
     return "\n\n".join(parts)
-
-
-def _citation(citation: dict[str, Any]) -> str:
-    where = " · ".join(str(citation[k]) for k in ("section", "region") if citation.get(k))
-    return f"《{citation.get('doc_title', '政策文件')}》" + (f"（{where}）" if where else "")
 
 
 def split_for_wechat(text: str, max_bytes: int = MAX_TEXT_BYTES) -> list[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
-import time
 import uuid
 from typing import Any
 
@@ -21,7 +19,6 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 EMPLOYEE = demo_resident("employee")
 # The whole turn (REST → Rasa NLU and policies → action server → retrieval → reply) for a policy question.
-POLICY_TURN_P95_BUDGET_MS = 250
 
 
 def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
@@ -88,21 +85,3 @@ def test_request_for_a_human_opens_a_ticket_with_a_number(warm_bot_stack) -> Non
         assert ticket.category is TicketCategory.HUMAN_AGENT
         assert ticket.channel == "rest" and ticket.sender_id == sender
         assert "异地就医备案怎么办理" in ticket.transcript
-
-
-def test_policy_turn_latency_is_within_budget(warm_bot_stack) -> None:
-    questions = ["异地就医备案怎么办理", "门诊慢特病怎么申请", "医保电子凭证有什么用", "职工医保个人账户能给家人用吗",
-                 "跨省异地就医能直接结算吗"]
-    sender = f"latency-{uuid.uuid4().hex}"
-    for question in questions:  # warm-up: first requests load lazily imported code paths
-        say(warm_bot_stack, sender, question)
-    durations = []
-    for round_ in range(8):
-        for question in questions:
-            started = time.perf_counter()
-            say(warm_bot_stack, f"{sender}-{round_}", question)
-            durations.append((time.perf_counter() - started) * 1000)
-    p95 = statistics.quantiles(durations, n=20)[-1]
-    print(f"policy turn latency over {len(durations)} turns: median {statistics.median(durations):.0f} ms, "
-          f"p95 {p95:.0f} ms")
-    assert p95 <= POLICY_TURN_P95_BUDGET_MS, f"p95 {p95:.0f} ms"
