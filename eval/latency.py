@@ -86,7 +86,7 @@ def measure_parses(rasa_url: str, token: str, questions: list[str]) -> LatencyFi
     bodies = [{"text": q} for q in questions]
     durations, wall, errors = asyncio.run(
         _timed_posts(f"{rasa_url}/model/parse", bodies, 1, params={"token": token}))
-    return summarise("NLU parse (/model/parse)", durations, wall, 1, errors)
+    return summarise("NLU parse", durations, wall, 1, errors)
 
 
 def measure_turns(name: str, base_url: str, senders: list[str], questions: list[str], concurrency: int) -> LatencyFigures:
@@ -149,12 +149,13 @@ def latency(
         warm_up(rasa_url, texts)
         figures = [measure_parses(rasa_url, settings.rasa_token.get_secret_value(), texts)]
         for c in concurrency:
-            figures.append(measure_turns("policy turn, Rasa REST (→ action → retrieval)", rasa_url,
+            figures.append(measure_turns("turn via Rasa REST", rasa_url,
                                          rasa_senders(len(texts)), texts, c))
-            figures.append(measure_turns("policy turn via gateway /api/chat", gateway_url,
+            figures.append(measure_turns("turn via gateway", gateway_url,
                                          gateway_senders(gateway_url, len(texts)), texts, c))
 
-    table = Table(title=f"延迟（{len(texts)} 个问题，{questions}）")
+    table = Table(title=f"延迟（{len(texts)} 个问题，{questions}）", caption=(
+        "Rasa REST：REST → Rasa → 动作服务器 → 检索 → 回复；gateway：同一回合经网关 /api/chat（签名会话、限流、转发）"))
     for column in ("path", "n", "concurrency", "p50 ms", "p95 ms", "max ms", "per second", "errors"):
         table.add_column(column, justify="left" if column == "path" else "right")
     for f in figures:

@@ -38,12 +38,14 @@ def missing_pieces(settings: Settings) -> list[str]:
     return problems
 
 
-def _stop_on_sigterm() -> None:
-    # Without this, SIGTERM would end the launcher at once and leave the three servers running.
+def _stop_on_signals() -> None:
+    # Without this, SIGTERM or a closed terminal would end the launcher at once and leave the three servers
+    # running; SIGINT is set explicitly because a shell starts background jobs with it ignored.
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
 
 
 @app.command()
@@ -74,7 +76,7 @@ def run() -> None:
         rasa_server_spec(settings, action_server_url=action_url),
         gateway_spec(settings, rasa_url=rasa_url, action_server_url=action_url),
     ]
-    _stop_on_sigterm()
+    _stop_on_signals()
     group = ServiceGroup(specs, log_dir=settings.log_dir)
     try:
         with console.status("正在启动动作服务器、Rasa 服务器和网关（首次启动约需一两分钟）…"):

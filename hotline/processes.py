@@ -68,8 +68,9 @@ def action_server_spec(settings: Settings, port: int | None = None) -> ServiceSp
         name="actions",
         argv=[_python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         health_url=f"http://127.0.0.1:{port}/health",
-        # The action server reads the same settings from the environment as this process.
-        env={"ACTION_SERVER_PORT": str(port)},
+        # The action server reads the same settings from the environment as this process; rasa-sdk binds
+        # to SANIC_HOST, 0.0.0.0 by default, and only Rasa on this machine needs to reach it.
+        env={"ACTION_SERVER_PORT": str(port), "SANIC_HOST": "127.0.0.1"},
     )
 
 

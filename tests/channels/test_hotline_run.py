@@ -1,4 +1,5 @@
-"""`hotline run`: clear refusal when a piece is missing; a full start and a SIGTERM stop with no orphans."""
+"""`hotline run`: clear refusal when a piece is missing; a full start on loopback, and a stop by SIGTERM or
+SIGINT (Ctrl-C) with no orphans."""
 
 from __future__ import annotations
 
@@ -57,25 +58,39 @@ def _children(pid: int) -> list[int]:
     return children
 
 
+def _listening_addresses(port: int) -> list[str]:
+    lines = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    return [line.split()[3] for line in lines if line.split()[3].endswith(f":{port}")]
+
+
+def _ignore_sigint() -> None:
+    # What a shell does to a background job: the launcher must still stop cleanly on SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.services
 @pytest.mark.slow
-def test_run_serves_the_chat_and_sigterm_stops_every_process(stack_database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_run_serves_the_chat_on_loopback_and_a_signal_stops_every_process(
+    stop_signal: signal.Signals, stack_database_url: str, tmp_path: Path
+) -> None:
     settings = get_settings()
     if not (settings.rasa_model_dir / "hotline.tar.gz").exists():
         pytest.fail("没有训练好的 Rasa 模型：先运行 `make bot`")
-    gateway_port = free_port()
+    gateway_port, rasa_port, action_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": stack_database_url,
         "GATEWAY_PORT": str(gateway_port),
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
+        "RASA_PORT": str(rasa_port),
+        "ACTION_SERVER_PORT": str(action_port),
         "LOG_DIR": str(tmp_path),
         "GATEWAY_STATE_DIR": str(tmp_path / "gateway"),
         "COLUMNS": "200",
     }
     launcher = subprocess.Popen(
-        [str(HOTLINE), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [str(HOTLINE), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_ignore_sigint if stop_signal == signal.SIGINT else None,
     )
     output = []
     try:
@@ -92,10 +107,14 @@ def test_run_serves_the_chat_and_sigterm_stops_every_process(stack_database_url:
         token = httpx.post(f"{base}/api/session", timeout=10).json()["sender"]
         answer = httpx.post(f"{base}/api/chat", json={"sender": token, "message": "你好"}, timeout=60)
         assert answer.status_code == 200 and answer.json()
+        # Residents reach Rasa and the action server only through the gateway.
+        for port in (rasa_port, action_port):
+            addresses = _listening_addresses(port)
+            assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses
 
         services = _children(launcher.pid)
         assert len(services) == 3
-        launcher.send_signal(signal.SIGTERM)
+        launcher.send_signal(stop_signal)
         remaining, _ = launcher.communicate(timeout=60)
         assert launcher.returncode == 0
         assert "已全部停止" in remaining
