@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
@@ -76,17 +75,8 @@ async def chat(
     try:
         messages = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
-        reference = secrets.token_hex(4).upper()
-        services.journal.append(
-            "undelivered",
-            {
-                "reference": reference,
-                "channel": "web",
-                "sender_id": sender_id,
-                "message": text,
-                "status": "queued",
-                "reason": str(error),
-            },
+        reference = services.journal.queue_undelivered(
+            channel="web", sender_id=sender_id, message=text, reason=str(error)
         )
         log.warning("bot unavailable, message %s queued for staff: %s", reference, error)
         return JSONResponse(

@@ -11,6 +11,7 @@ Personal data is masked before it is written (hotline.privacy.mask_text).
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,16 @@ class Journal:
             with self.path(name).open("a", encoding="utf-8") as file:
                 file.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return entry
+
+    def queue_undelivered(self, *, channel: str, sender_id: str, message: str, reason: str) -> str:
+        """Keep a message the bot could not take (Rasa or the action server down); returns the reference
+        the resident is given, so staff can find it."""
+        reference = secrets.token_hex(4).upper()
+        self.append("undelivered", {
+            "reference": reference, "channel": channel, "sender_id": sender_id, "message": message,
+            "status": "queued", "reason": reason,
+        })
+        return reference
 
     def read(self, name: str) -> list[dict[str, Any]]:
         path = self.path(name)

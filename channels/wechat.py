@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -216,17 +215,8 @@ async def _compose(services: Services, message: BaseMessage, sender: str) -> lis
     try:
         messages = await services.rasa.send(sender, text, {"channel": "wechat"})
     except BotUnavailable as error:
-        reference = secrets.token_hex(4).upper()
-        services.journal.append(
-            "undelivered",
-            {
-                "reference": reference,
-                "channel": "wechat",
-                "sender_id": sender,
-                "message": text,
-                "status": "queued",
-                "reason": str(error),
-            },
+        reference = services.journal.queue_undelivered(
+            channel="wechat", sender_id=sender, message=text, reason=str(error)
         )
         log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
         return [wechat_text.UNAVAILABLE.format(reference=reference)]

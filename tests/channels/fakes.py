@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
 Handler = Callable[[str, str, dict[str, list[str]], bytes], tuple[int, Any]]
@@ -48,8 +48,26 @@ class FakeServer:
         self.server.server_close()
 
 
+class Served:
+    """A fake that answers on a real local HTTP server once started (`with_server = Fake().start()`)."""
+
+    server: FakeServer | None
+
+    def start(self) -> Self:
+        self.server = FakeServer(self._handle)
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self.server
+        return self.server.url
+
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        raise NotImplementedError
+
+
 @dataclass
-class FakeRasa:
+class FakeRasa(Served):
     """Rasa's REST webhook and /status, plus the action server's /health on the same port."""
 
     replies: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda request: [
@@ -59,15 +77,6 @@ class FakeRasa:
     received: list[dict[str, Any]] = field(default_factory=list)
     actions_up: bool = True
     server: FakeServer | None = None
-
-    def start(self) -> FakeRasa:
-        self.server = FakeServer(self._handle)
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server
-        return self.server.url
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
         if path == "/status":
@@ -83,22 +92,13 @@ class FakeRasa:
 
 
 @dataclass
-class FakeWeChatApi:
+class FakeWeChatApi(Served):
     """`cgi-bin/token` and `cgi-bin/message/custom/send`; `send_errcodes` are answered in order, then 0."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     token_requests: int = 0
     send_errcodes: list[int] = field(default_factory=list)
     server: FakeServer | None = None
-
-    def start(self) -> FakeWeChatApi:
-        self.server = FakeServer(self._handle)
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server
-        return self.server.url
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
         if path == "/cgi-bin/token":
