@@ -24,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eval.metrics import percentile
+
 app = typer.Typer()
 console = Console()
 
@@ -38,13 +40,6 @@ class LatencyFigures:
     max_ms: float
     per_second: float
     errors: int
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats drifting
-    return ordered[int(rank) - 1]
 
 
 def summarise(name: str, durations_ms: list[float], wall_s: float, concurrency: int, errors: int) -> LatencyFigures:
