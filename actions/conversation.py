@@ -10,10 +10,17 @@ UNKNOWN_CHANNEL = "unknown"
 
 
 def input_channel(tracker: Tracker) -> str:
-    """The channel of the resident's latest message ("rest", "wechat" …), as Rasa recorded it."""
+    """The channel of the resident's latest message: "web", "wechat" … as the gateway named it.
+
+    Every gateway channel reaches Rasa through its REST input, so Rasa's own `input_channel` is "rest" for all
+    of them; the gateway puts the real one in the message metadata (and only the gateway can reach Rasa).
+    """
     for event in reversed(tracker.events):
-        if event.get("event") == "user" and event.get("input_channel"):
-            return str(event["input_channel"])
+        if event.get("event") != "user":
+            continue
+        channel = (event.get("metadata") or {}).get("channel") or event.get("input_channel")
+        if channel:
+            return str(channel)
     return tracker.get_latest_input_channel() or UNKNOWN_CHANNEL
 
 

@@ -95,6 +95,12 @@ class ActionAnswerPolicy(Action):
                 SlotSet("abstain_streak", 0.0),
             ]
 
+        if intent == "out_of_scope":
+            # The documents outrank the classifier: a question they do not cover either is outside the hotline's
+            # remit (养老金, 公积金 …), so it gets the polite "not our service" rather than an abstention.
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+
         streak = int(tracker.get_slot("abstain_streak") or 0) + 1
         if streak < ABSTENTIONS_BEFORE_ESCALATION:
             dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload)

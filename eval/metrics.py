@@ -33,6 +33,7 @@ class QuestionOutcome:
     confidence: float | None = None
     region: str | None = None  # the region the search applied
     note: str = ""  # e.g. what the bot said when it gave no cited policy answer
+    routed: bool = True  # the question reached the policy answer (always, directly; via the bot, if NLU sent it)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class RetrievalMetrics:
     mrr: float
     answer_rate_answerable: float
     abstain_rate_unanswerable: float
+    # What a resident sees: a relevant passage among the citations of an answer that was given (an abstention
+    # cites nothing). The bot cites at most three passages, so these are the figures to compare with it.
+    cited_hit_at_1: float
+    cited_hit_at_3: float
     latency_ms_p50: float
     latency_ms_p95: float
     rows: list[QuestionOutcome] = field(default_factory=list)
@@ -94,6 +99,7 @@ def summarise(method: str, rows: Sequence[QuestionOutcome]) -> RetrievalMetrics:
     answerable = [row for row in rows if row.answerable]
     unanswerable = [row for row in rows if not row.answerable]
     ranks = [row.rank for row in answerable]
+    cited_ranks = [None if row.abstained else row.rank for row in answerable]
     latencies = [row.latency_ms for row in rows]
     return RetrievalMetrics(
         method=method,
@@ -105,7 +111,43 @@ def summarise(method: str, rows: Sequence[QuestionOutcome]) -> RetrievalMetrics:
         mrr=round(mean_reciprocal_rank(ranks), 4),
         answer_rate_answerable=round(share([not row.abstained for row in answerable]), 4),
         abstain_rate_unanswerable=round(share([row.abstained for row in unanswerable]), 4),
+        cited_hit_at_1=round(hit_at(cited_ranks, 1), 4),
+        cited_hit_at_3=round(hit_at(cited_ranks, 3), 4),
         latency_ms_p50=round(percentile(latencies, 50), 1) if latencies else 0.0,
         latency_ms_p95=round(percentile(latencies, 95), 1) if latencies else 0.0,
         rows=list(rows),
     )
+
+
+@dataclass(frozen=True)
+class Parity:
+    """The bot path against the direct path, question by question.
+
+    ``routed``: answerable questions the bot's NLU sent to the policy answer. ``same``: of those, the ones whose
+    outcome matches the direct search — both abstain, or both quote the same passage first. What is left over is
+    the dialogue's doing (a question taken for a lookup, a report, small talk), not the search's.
+    """
+
+    n_answerable: int
+    routed: int
+    same: int
+    misrouted: list[QuestionOutcome]
+    differing: list[tuple[QuestionOutcome, QuestionOutcome]]  # (direct, bot), routed but not the same
+
+
+def parity(direct: Sequence[QuestionOutcome], bot: Sequence[QuestionOutcome]) -> Parity:
+    """Pair the two runs of one question set by question id (answerable questions only)."""
+    by_id = {row.id: row for row in direct}
+    routed = [row for row in bot if row.answerable and row.routed]
+    differing = [(by_id[row.id], row) for row in routed if _outcome(by_id[row.id]) != _outcome(row)]
+    return Parity(
+        n_answerable=sum(1 for row in bot if row.answerable),
+        routed=len(routed),
+        same=len(routed) - len(differing),
+        misrouted=[row for row in bot if row.answerable and not row.routed],
+        differing=differing,
+    )
+
+
+def _outcome(row: QuestionOutcome) -> tuple[str, ...]:
+    return ("abstained",) if row.abstained else (row.top_title, row.top_section, row.top_region)

@@ -4,7 +4,9 @@
 ``KnowledgeBase.search`` (``--via direct``) or the bot's REST webhook (``--via bot``) — and reports hit@1/3/5 and
 MRR over answerable questions, the answer rate on answerable and the abstain rate on unanswerable questions,
 and warm per-search latency (the model and index are loaded, and one search run, before the clock starts).
-``--compare`` runs bm25, dense and hybrid side by side.
+``--compare`` runs bm25, dense and hybrid side by side. ``--via bot`` runs the direct path too and reports their
+parity: how many answerable questions the bot's NLU sent to the policy answer, how many of those came out as
+the direct search did, and each question where the two differ.
 
 ``calibrate`` collects the abstain features of every question and fits ``knowledge_base.abstain``'s
 calibration to them, saved to ``settings.abstain_calibration_file``.
@@ -26,7 +28,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from eval.metrics import QuestionOutcome, RetrievalMetrics, first_relevant_rank, share, summarise
+from eval.metrics import (
+    Parity,
+    QuestionOutcome,
+    RetrievalMetrics,
+    first_relevant_rank,
+    parity,
+    share,
+    summarise,
+)
 from eval.question_set import Question, QuestionSetError, load_questions
 from hotline.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -64,6 +74,7 @@ class Answer:
     abstain: bool
     confidence: float | None = None
     region: str | None = None
+    routed: bool = True  # False: the bot gave no policy answer at all (its NLU took the question for something else)
     note: str = ""
 
 
@@ -110,7 +121,7 @@ def parse_bot_reply(messages: Sequence[dict[str, Any]]) -> Answer:
             ]
             return Answer(passages=passages, abstain=bool(custom.get("abstain", not passages)))
     said = " / ".join(str(m.get("text", "")) for m in messages if m.get("text"))
-    return Answer(passages=[], abstain=True, note=f"no citation payload; bot said: {said[:60]}")
+    return Answer(passages=[], abstain=True, routed=False, note=f"no citation payload; bot said: {said[:60]}")
 
 
 class BotAsker:
@@ -169,6 +180,7 @@ def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> Retrieva
                 confidence=answer.confidence,
                 region=answer.region,
                 note=answer.note,
+                routed=answer.routed,
             )
         )
     return summarise(method, rows)
@@ -198,6 +210,8 @@ _FIGURES = (
     ("MRR", "mrr", _RATE),
     ("answer rate (answerable)", "answer_rate_answerable", _RATE),
     ("abstain rate (unanswerable)", "abstain_rate_unanswerable", _RATE),
+    ("cited hit@1 (answers given)", "cited_hit_at_1", _RATE),
+    ("cited hit@3 (answers given)", "cited_hit_at_3", _RATE),
     ("latency p50 ms", "latency_ms_p50", _MS),
     ("latency p95 ms", "latency_ms_p95", _MS),
     ("n answerable", "n_answerable", _COUNT),
@@ -230,6 +244,37 @@ def misses_table(result: RetrievalMetrics, limit: int = 15) -> Table:
         table.add_row(row.id, row.question[:12], kind, f"{row.top_region[:6] or '-'} · {last_heading[:10]}")
     console.print("miss@5：可回答但前 5 段都不相关；answered：不可回答却给出了答案。")
     return table
+
+
+def print_parity(result: Parity) -> None:
+    """How far the bot path follows the direct one, and every question where it does not."""
+    console.print(
+        f"经机器人：{result.routed}/{result.n_answerable} 个可回答问题进入政策解答，"
+        f"其中 {result.same} 个与直接检索结果相同（同样拒答，或首条引用同一段落）。"
+    )
+    table = Table(title=f"bot ≠ direct: {len(result.misrouted)} misrouted, {len(result.differing)} answered differently")
+    table.add_column("id", no_wrap=True)
+    table.add_column("question", no_wrap=True)
+    table.add_column("what the bot did")
+    for row in result.misrouted:
+        table.add_row(row.id, row.question[:16], row.note.removeprefix("no citation payload; bot said: ")[:24])
+    for direct, bot in result.differing:
+        table.add_row(bot.id, bot.question[:16], f"{_shown(bot)} / direct: {_shown(direct)}")
+    if result.misrouted or result.differing:
+        console.print(table)
+
+
+def _shown(row: QuestionOutcome) -> str:
+    return "拒答" if row.abstained else f"{row.top_region[:6]} · {row.top_section.split(' > ')[-1][:10]}"
+
+
+def parity_json(result: Parity) -> dict[str, Any]:
+    return {
+        "n_answerable": result.n_answerable, "routed": result.routed, "same": result.same,
+        "misrouted": [{"id": r.id, "question": r.question, "bot_said": r.note} for r in result.misrouted],
+        "differing": [{"id": b.id, "question": b.question, "bot": _shown(b), "direct": _shown(d)}
+                      for d, b in result.differing],
+    }
 
 
 def report_json(results: Sequence[RetrievalMetrics], *, questions: Path, via: str, region_aware: bool) -> dict[str, Any]:
@@ -270,6 +315,7 @@ def retrieval_command(
             ask(question_set[0].question)  # warm-up: first-call allocations are not what residents wait for
             results.append(evaluate(question_set, ask, name))
     else:
+        # The bot path is judged against the direct path, question by question, in the same run.
         bot = BotAsker(settings)
         try:
             bot(question_set[0].question)
@@ -279,14 +325,20 @@ def retrieval_command(
             raise typer.Exit(code=1) from error
         finally:
             bot.close()
+        results.insert(0, evaluate(question_set, direct_asker(_load_knowledge_base(settings), method), "direct"))
 
     title = f"{questions.name} · via {via.value} · region-aware {'on' if region_aware else 'off'}"
     console.print(metrics_table(results, title))
     for result in results:
         if any((r.answerable and r.rank is None) or (not r.answerable and not r.abstained) for r in result.rows):
             console.print(misses_table(result))
+    bot_parity = parity(results[0].rows, results[1].rows) if via is Via.bot else None
+    if bot_parity is not None:
+        print_parity(bot_parity)
     if json_out is not None:
         payload = report_json(results, questions=questions, via=via.value, region_aware=region_aware)
+        if bot_parity is not None:
+            payload["parity"] = parity_json(bot_parity)
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         console.print(f"已写入 {json_out}")

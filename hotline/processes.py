@@ -66,7 +66,9 @@ def action_server_spec(settings: Settings, port: int | None = None) -> ServiceSp
     port = port or settings.action_server_port
     return ServiceSpec(
         name="actions",
-        argv=[_python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        # rasa-sdk reads only the (absent) tracing section of the endpoints file, but logs an error without one.
+        argv=[_python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
+              "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml")],
         health_url=f"http://127.0.0.1:{port}/health",
         # The action server reads the same settings from the environment as this process; rasa-sdk binds
         # to SANIC_HOST, 0.0.0.0 by default, and only Rasa on this machine needs to reach it.

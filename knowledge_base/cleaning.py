@@ -78,7 +78,7 @@ def _collapse_spaces(text: str) -> str:
     text = re.sub(r"\s+", " ", text.strip())
     # Spaces between Chinese characters are layout ("指   标", "办  理"), except after a heading marker.
     text = re.sub(rf"(?<=[{_CJK}）)%％])\s+(?=[{_CJK}（(“])", "", text)
-    text = re.sub(rf"(?<=\d)\s+(?=[%％])", "", text)
+    text = re.sub(r"(?<=\d)\s+(?=[%％])", "", text)
     heading = parse_heading(text)
     return heading.text if heading and not heading.inline else text
 

@@ -32,6 +32,14 @@ async function detail(response) {
   try { return (await response.json()).detail; } catch { return null; }
 }
 
+// The resident's own ID and phone numbers are shown masked in their bubble too, as everywhere else: a chat
+// screen is read over shoulders and kept in screenshots. Same shapes as hotline/privacy.py.
+function maskPersonal(text) {
+  return text
+    .replace(/(?<![0-9])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9])/g, "$1**********$2")
+    .replace(/(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])/g, "$1****$2");
+}
+
 function scrollDown() { window.scrollTo({ top: document.body.scrollHeight }); }
 
 function bubble(kind, text) {
@@ -153,7 +161,7 @@ async function send(text, shown) {
   text = text.trim();
   if (!text) return;
   if (!text.startsWith("/")) lastQuestion = text;
-  bubble("user", shown || text);
+  bubble("user", maskPersonal(shown || text));
   const typing = bubble("bot typing", "正在为您查询，请稍候…");
   sendButton.disabled = true;
   try {

@@ -44,9 +44,10 @@ def employee() -> DemoResident:
 
 
 def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None,
-               channel: str = "rest") -> dict[str, Any]:
+               channel: str = "web") -> dict[str, Any]:
+    """A user event as Rasa records a gateway message: REST input, the gateway's channel in the metadata."""
     return {
-        "event": "user", "text": text, "input_channel": channel, "timestamp": 1.0,
+        "event": "user", "text": text, "input_channel": "rest", "metadata": {"channel": channel}, "timestamp": 1.0,
         "parse_data": {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or []},
     }
 
@@ -69,7 +70,7 @@ def make_tracker(
     after_user: list[dict[str, Any]] | None = None,
     active_loop: str | None = None,
     sender_id: str = "resident-1",
-    channel: str = "rest",
+    channel: str = "web",
 ) -> Tracker:
     """A tracker shaped like the one Rasa sends: history, the latest user message, then any slot candidates."""
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}

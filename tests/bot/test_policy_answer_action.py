@@ -83,3 +83,22 @@ def test_personal_details_outside_a_lookup_are_not_searched(conversation) -> Non
 def test_an_unclear_grunt_is_not_counted_as_an_abstention(conversation) -> None:
     messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker("嗯", "nlu_fallback"))
     assert messages[0]["response"] == "utter_default" and slots == {}
+
+
+def test_out_of_scope_guess_is_answered_when_the_documents_cover_it(conversation) -> None:
+    # The classifier may call a 参保 question with 户口/居住证 in it "out of scope"; the documents cover it.
+    tracker = conversation.tracker("异地就医备案需要什么材料", "out_of_scope")
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert _payload(messages)["abstain"] is False
+    assert slots["abstain_streak"] == 0
+
+
+def test_out_of_scope_question_the_documents_do_not_cover_is_declined_without_counting(
+    database, conversation
+) -> None:
+    tracker = conversation.tracker("帮我订一张去北京的火车票", "out_of_scope", slots={"abstain_streak": 1.0})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_out_of_scope"]
+    assert slots == {}  # not an abstention: the streak towards a ticket is untouched
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []

@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from actions.store.db import session_scope
+from actions.store.models import Ticket
 from hotline.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
@@ -79,14 +82,19 @@ def test_web_chat_end_to_end(gateway_stack: Any, page: Page) -> None:
     balance = page.locator(".msg.bot").last
     expect(balance).to_contain_text("余额")
     expect(balance).to_contain_text(re.compile(r"\d+(\.\d+)?\s*元"))
-    bot_text = " ".join(page.locator(".msg.bot").all_inner_texts())
-    assert DEMO_RESIDENT["id_number"] not in bot_text  # the bot never repeats the full ID number
+    # Nowhere on the page, not even in the resident's own bubble, is the full ID number shown.
+    assert DEMO_RESIDENT["id_number"] not in page.locator("#messages").inner_text()
+    expect(page.locator(".msg.user").filter(has_text="3601**********9014")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "webchat-balance.png"))
 
     # 转人工: a ticket number the resident can quote.
     page.get_by_test_id("human").click()
     expect(page.locator(".msg.bot").last).to_contain_text(re.compile(r"12393-\d{8}-\d{4}"), timeout=90_000)
     page.screenshot(path=str(ARTIFACTS / "webchat-ticket.png"))
+    number = re.search(r"12393-\d{8}-\d{4}", page.locator(".msg.bot").last.inner_text()).group(0)
+    with session_scope(gateway_stack.database_url) as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+    assert ticket.channel == "web"  # the gateway's channel, not Rasa's "rest" input
 
     # 长辈模式: larger, high-contrast text, remembered across visits.
     page.get_by_test_id("elder-toggle").click()

@@ -9,6 +9,7 @@ from eval.metrics import (
     first_relevant_rank,
     hit_at,
     mean_reciprocal_rank,
+    parity,
     percentile,
     share,
     summarise,
@@ -91,3 +92,31 @@ def test_summary_scores_answerable_and_unanswerable_separately() -> None:
 def test_summary_of_only_unanswerable_questions_has_zero_hits() -> None:
     metrics = summarise("bm25", [outcome(None, answerable=False, abstained=True)])
     assert (metrics.n_answerable, metrics.hit_at_5, metrics.mrr, metrics.abstain_rate_unanswerable) == (0, 0.0, 0.0, 1.0)
+
+
+def test_cited_hits_count_only_answers_that_were_given() -> None:
+    # An abstention cites nothing, whatever rank the search gave the relevant passage.
+    metrics = summarise("hybrid", [outcome(1), outcome(1, abstained=True), outcome(3), outcome(None)])
+    assert (metrics.hit_at_1, metrics.cited_hit_at_1) == (0.5, 0.25)
+    assert (metrics.hit_at_3, metrics.cited_hit_at_3) == (0.75, 0.5)
+
+
+def _row(id_: str, *, top: str = "周口规划", abstained: bool = False, routed: bool = True,
+         answerable: bool = True) -> QuestionOutcome:
+    return QuestionOutcome(id=id_, question=id_, answerable=answerable, rank=None if abstained else 1,
+                           abstained=abstained, latency_ms=1.0, top_title=top, routed=routed)
+
+
+def test_parity_separates_misrouted_questions_from_differing_answers() -> None:
+    direct = [_row("q1"), _row("q2", abstained=True), _row("q3"), _row("q4"), _row("u1", answerable=False)]
+    bot = [
+        _row("q1"),                                    # same passage first
+        _row("q2", abstained=True, top=""),            # both refuse
+        _row("q3", abstained=True, top="", routed=False),  # taken for a lookup: no policy answer at all
+        _row("q4", top="南昌规划"),                     # answered, from another passage
+        _row("u1", answerable=False, routed=False),    # unanswerable questions are not counted
+    ]
+    result = parity(direct, bot)
+    assert (result.n_answerable, result.routed, result.same) == (4, 3, 2)
+    assert [row.id for row in result.misrouted] == ["q3"]
+    assert [(d.top_title, b.top_title) for d, b in result.differing] == [("周口规划", "南昌规划")]
