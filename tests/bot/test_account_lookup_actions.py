@@ -67,7 +67,7 @@ def test_every_lookup_is_audited_with_the_sender_as_actor(database, conversation
     conversation.run(ActionAnswerAccountQuery(), _verified_tracker(conversation, "employee", "check_account_balance"))
     with session_scope() as session:
         records = session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.ACCOUNT_BALANCE)).all()
-    assert [(r.actor, r.outcome) for r in records] == [("rest:resident-1", LookupOutcome.FOUND)]
+    assert [(r.actor, r.outcome) for r in records] == [("web:resident-1", LookupOutcome.FOUND)]
     assert demo_resident("employee").id_number not in records[0].subject
 
 

@@ -105,7 +105,7 @@ def test_matching_identity_verifies_with_masked_reply_and_audit(database, conver
     assert "3601**********" in reply and "138****0001" in reply
     with session_scope() as session:
         audit = session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.VERIFY_IDENTITY)).all()
-    assert [(a.actor, a.outcome) for a in audit] == [("rest:resident-1", LookupOutcome.VERIFIED)]
+    assert [(a.actor, a.outcome) for a in audit] == [("web:resident-1", LookupOutcome.VERIFIED)]
 
 
 def test_mismatch_clears_the_fields_counts_and_does_not_say_which_field(database, conversation) -> None:
@@ -158,7 +158,7 @@ def test_guessing_across_sessions_stays_locked(database, conversation) -> None:
 
     with session_scope() as session:
         for _ in range(MAX_FAILED_ATTEMPTS):
-            verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, "9999", actor="rest:resident-1")
+            verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, "9999", actor="web:resident-1")
     # A fresh session: the slot count is back to zero, the audit trail is not.
     _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker("查余额", "check_account_balance"))
     assert slots["identity_status"] == "locked"
