@@ -21,7 +21,7 @@ def input_channel(tracker: Tracker) -> str:
         channel = (event.get("metadata") or {}).get("channel") or event.get("input_channel")
         if channel:
             return str(channel)
-    return tracker.get_latest_input_channel() or UNKNOWN_CHANNEL
+    return UNKNOWN_CHANNEL
 
 
 def actor(tracker: Tracker) -> str:

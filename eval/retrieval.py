@@ -51,6 +51,8 @@ DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dev.yaml"
 # `KnowledgeBase.search` filters by the region it detects in `region or question`; a region argument that names
 # no corpus region therefore turns the filter off without touching the question text.
 NO_REGION_FILTER = "全国"
+# How a bot reply without a policy answer is noted in the per-question report, before what the bot said instead.
+NO_POLICY_ANSWER = "no citation payload; bot said: "
 
 
 class Via(str, Enum):
@@ -121,7 +123,7 @@ def parse_bot_reply(messages: Sequence[dict[str, Any]]) -> Answer:
             ]
             return Answer(passages=passages, abstain=bool(custom.get("abstain", not passages)))
     said = " / ".join(str(m.get("text", "")) for m in messages if m.get("text"))
-    return Answer(passages=[], abstain=True, routed=False, note=f"no citation payload; bot said: {said[:60]}")
+    return Answer(passages=[], abstain=True, routed=False, note=f"{NO_POLICY_ANSWER}{said[:60]}")
 
 
 class BotAsker:
@@ -184,6 +186,18 @@ def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> Retrieva
             )
         )
     return summarise(method, rows)
+
+
+def _evaluate_via_bot(settings: Settings, questions: Sequence[Question]) -> RetrievalMetrics:
+    bot = BotAsker(settings)
+    try:
+        bot(questions[0].question)  # warm-up, and a clear message at once if the bot is not running
+        return evaluate(questions, bot, "bot")
+    except BotUnavailableError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from error
+    finally:
+        bot.close()
 
 
 def _load_knowledge_base(settings: Settings) -> KnowledgeBase:
@@ -257,7 +271,7 @@ def print_parity(result: Parity) -> None:
     table.add_column("question", no_wrap=True)
     table.add_column("what the bot did")
     for row in result.misrouted:
-        table.add_row(row.id, row.question[:16], row.note.removeprefix("no citation payload; bot said: ")[:24])
+        table.add_row(row.id, row.question[:16], row.note.removeprefix(NO_POLICY_ANSWER)[:24])
     for direct, bot in result.differing:
         table.add_row(bot.id, bot.question[:16], f"{_shown(bot)} / direct: {_shown(direct)}")
     if result.misrouted or result.differing:
@@ -271,7 +285,8 @@ def _shown(row: QuestionOutcome) -> str:
 def parity_json(result: Parity) -> dict[str, Any]:
     return {
         "n_answerable": result.n_answerable, "routed": result.routed, "same": result.same,
-        "misrouted": [{"id": r.id, "question": r.question, "bot_said": r.note} for r in result.misrouted],
+        "misrouted": [{"id": r.id, "question": r.question, "bot_said": r.note.removeprefix(NO_POLICY_ANSWER)}
+                      for r in result.misrouted],
         "differing": [{"id": b.id, "question": b.question, "bot": _shown(b), "direct": _shown(d)}
                       for d, b in result.differing],
     }
@@ -307,32 +322,23 @@ def retrieval_command(
         raise typer.BadParameter("--no-region-aware 只能与 --via direct 一起使用。", param_hint="--region-aware")
 
     settings = get_settings()
+    bot_result = _evaluate_via_bot(settings, question_set) if via is Via.bot else None
+    # The direct path: measured on its own, or as the yardstick the bot path is judged against, question by question.
+    kb = _load_knowledge_base(settings)
     results: list[RetrievalMetrics] = []
-    if via is Via.direct:
-        kb = _load_knowledge_base(settings)
-        for name in METHODS if compare else (method,):
-            ask = direct_asker(kb, name, region_aware=region_aware)
-            ask(question_set[0].question)  # warm-up: first-call allocations are not what residents wait for
-            results.append(evaluate(question_set, ask, name))
-    else:
-        # The bot path is judged against the direct path, question by question, in the same run.
-        bot = BotAsker(settings)
-        try:
-            bot(question_set[0].question)
-            results.append(evaluate(question_set, bot, "bot"))
-        except BotUnavailableError as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(code=1) from error
-        finally:
-            bot.close()
-        results.insert(0, evaluate(question_set, direct_asker(_load_knowledge_base(settings), method), "direct"))
+    for name in METHODS if compare else (method,):
+        ask = direct_asker(kb, name, region_aware=region_aware)
+        ask(question_set[0].question)  # warm-up: first-call allocations are not what residents wait for
+        results.append(evaluate(question_set, ask, name if bot_result is None else "direct"))
+    if bot_result is not None:
+        results.append(bot_result)
 
     title = f"{questions.name} · via {via.value} · region-aware {'on' if region_aware else 'off'}"
     console.print(metrics_table(results, title))
     for result in results:
         if any((r.answerable and r.rank is None) or (not r.answerable and not r.abstained) for r in result.rows):
             console.print(misses_table(result))
-    bot_parity = parity(results[0].rows, results[1].rows) if via is Via.bot else None
+    bot_parity = parity(results[0].rows, bot_result.rows) if bot_result is not None else None
     if bot_parity is not None:
         print_parity(bot_parity)
     if json_out is not None:
