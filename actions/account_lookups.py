@@ -16,7 +16,7 @@ from actions.conversation import actor, latest_intent
 from actions.domain import accounts, answers
 from actions.domain.accounts import UnknownResident
 from actions.domain.verification import load_verified
-from actions.escalation import escalate
+from actions.handover import escalate
 from actions.store.db import session_scope
 from actions.store.enums import TicketCategory
 from hotline.settings import get_settings

@@ -1,67 +1,37 @@
-"""Handing a conversation to a person: a ticket (工单) with the transcript, and a rating afterwards."""
+"""The resident asks for a person, complains or reports fraud (a ticket), or rates the service afterwards."""
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import actor, input_channel, latest_entity, latest_intent, transcript
-from actions.domain.tickets import IllegalTransition, find_ticket, open_ticket, rate_ticket
-from actions.domain.verification import load_verified
+from actions.conversation import actor, latest_entity, latest_intent
+from actions.domain.phrasing import asks_how_filing_works
+from actions.domain.tickets import IllegalTransition, find_ticket, rate_ticket
+from actions.handover import escalate
+from actions.policy_answers import ActionAnswerPolicy
 from actions.store.db import session_scope
 from actions.store.enums import Rating, TicketCategory
-
-logger = logging.getLogger(__name__)
 
 CATEGORY_BY_INTENT: dict[str, TicketCategory] = {
     "request_human": TicketCategory.HUMAN_AGENT,
     "complaint": TicketCategory.COMPLAINT,
     "report_fraud": TicketCategory.FRAUD_REPORT,
 }
-
-# The first sentence depends on why the conversation is handed over; the rest (number, time limit) does not.
-OPENING_BY_CATEGORY: dict[TicketCategory, str] = {
-    TicketCategory.HUMAN_AGENT: "好的，已为您转接人工服务并登记了工单。",
-    TicketCategory.COMPLAINT: "您反映的问题我们已经记录，并为您登记了投诉工单。",
-    TicketCategory.FRAUD_REPORT: "感谢您的举报，已为您登记举报工单。",
-    TicketCategory.VERIFICATION_FAILED: "已为您登记人工核实工单。",
-    TicketCategory.UNANSWERED: "这个问题我暂时无法从官方文件中找到答案，已为您登记工单，转交工作人员解答。",
-}
-
-
-def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, category: TicketCategory) -> list[EventType]:
-    """Open a ticket for this conversation, tell the resident its number and time limit; returns the events."""
-    resident_id = tracker.get_slot("verified_resident_id") if tracker.get_slot("verified") else None
-    with session_scope() as session:
-        resident = load_verified(session, int(resident_id)) if resident_id is not None else None
-        receipt = open_ticket(
-            session,
-            category=category,
-            transcript=transcript(tracker),
-            channel=input_channel(tracker),
-            sender_id=tracker.sender_id,
-            resident=resident,
-        )
-    logger.info("ticket %s opened (%s) for %s", receipt.number, category, actor(tracker))
-    dispatcher.utter_message(
-        text=(
-            f"{OPENING_BY_CATEGORY[category]}工单号：{receipt.number}。"
-            f"我们会在{receipt.time_limit_text}（{receipt.due_text}），请您保持联系方式畅通。"
-            "对话记录已附在工单里，您不用再重复说明。"
-        ),
-        json_message={"ticket": {"number": receipt.number, "category": str(category),
-                                 "due_at": receipt.due_at.isoformat(), "time_limit": receipt.time_limit_text}},
-    )
-    return [SlotSet("ticket_number", receipt.number)]
+# Intents that file something the resident states; a request for a person is never a question about rules.
+FILED_BY_STATEMENT = frozenset({"complaint", "report_fraud"})
 
 
 class ActionEscalateToHuman(Action):
-    """request_human, complaint, report_fraud → a ticket of the matching category."""
+    """request_human, complaint, report_fraud → a ticket of the matching category.
+
+    A question about how reports or complaints are handled ("举报的线索都会查吗") is not a report: the documents
+    answer it, with a button to file one after all.
+    """
 
     def name(self) -> str:
         return "action_escalate_to_human"
@@ -69,8 +39,10 @@ class ActionEscalateToHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        category = CATEGORY_BY_INTENT.get(latest_intent(tracker) or "", TicketCategory.HUMAN_AGENT)
-        return escalate(dispatcher, tracker, category)
+        intent = latest_intent(tracker) or ""
+        if intent in FILED_BY_STATEMENT and asks_how_filing_works(tracker.latest_message.get("text") or ""):
+            return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
+        return escalate(dispatcher, tracker, CATEGORY_BY_INTENT.get(intent, TicketCategory.HUMAN_AGENT))
 
 
 class ActionRecordRating(Action):

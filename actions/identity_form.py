@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.conversation import actor, latest_intent
 from actions.domain.id_numbers import check_id_number, check_phone_last4, normalize_digits
+from actions.domain.phrasing import asks_about_own_records
 from actions.domain.verification import VerifiedResident, verification_locked, verify_identity
 from actions.store.db import session_scope
 from hotline.settings import get_settings
@@ -24,8 +25,9 @@ from hotline.settings import get_settings
 IDENTITY_SLOTS = ("person_name", "id_number", "phone_last4")
 MAX_VERIFICATION_FAILURES = 3
 
-# Identity status values the rules branch on (categorical slot `identity_status`).
-VERIFIED, UNVERIFIED, LOCKED = "verified", "unverified", "locked"
+# Identity status values the rules branch on (categorical slot `identity_status`). NOT_NEEDED: the question is
+# about the rules for everybody, so the documents answer it and nobody is asked for an ID number.
+VERIFIED, UNVERIFIED, LOCKED, NOT_NEEDED = "verified", "unverified", "locked", "not_needed"
 
 # "我叫张三" / "姓名：张三" / "张三。" → "张三"; names may hold the middle dot of minority names.
 _NAME_PREFIX = re.compile(r"^(我的名字是|我的名字叫|名字是|名字叫|我叫|我是|本人|姓名是|姓名[:：]?|名字[:：]?)")
@@ -43,7 +45,11 @@ def verification_failures(tracker: Tracker) -> int:
 
 
 class ActionCheckIdentity(Action):
-    """Before an account question: is the resident verified, still to be verified, or locked out?"""
+    """Before an account question: is the resident verified, still to be verified, or locked out?
+
+    A verified resident gets their records whatever the wording. Anyone else is asked for an ID number only
+    when the question is about their own records; a question about the rules goes to the documents.
+    """
 
     def name(self) -> str:
         return "action_check_identity"
@@ -51,8 +57,11 @@ class ActionCheckIdentity(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        verified = tracker.get_slot("verified") and tracker.get_slot("verified_resident_id") is not None
+        if not verified and not asks_about_own_records(tracker.latest_message.get("text") or ""):
+            return [SlotSet("pending_lookup", None), SlotSet("identity_status", NOT_NEEDED)]
         events: list[EventType] = [SlotSet("pending_lookup", latest_intent(tracker))]
-        if tracker.get_slot("verified") and tracker.get_slot("verified_resident_id") is not None:
+        if verified:
             return [*events, SlotSet("identity_status", VERIFIED)]
         if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES or _locked_across_sessions(tracker):
             return [*events, SlotSet("identity_status", LOCKED)]

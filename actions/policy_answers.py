@@ -12,9 +12,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_intent
-from actions.domain.answers import compose_policy_answer
+from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer
 from actions.domain.followups import FollowUp, rewrite_follow_up
-from actions.escalation import escalate
+from actions.domain.phrasing import request_button
+from actions.handover import escalate
 from actions.knowledge import knowledge_base, start_loading
 from actions.store.enums import TicketCategory
 from hotline.privacy import install_log_masking
@@ -31,6 +32,7 @@ STARTING_UP_TEXT = "系统刚刚启动，政策文件还在加载中，请您稍
 # Below rasa-sdk's 60-second response timeout, so the resident gets STARTING_UP_TEXT instead of silence.
 KNOWLEDGE_BASE_WAIT_SECONDS = 40
 
+REQUEST_OFFER_TEXT = "政策文件里没有找到这个问题的直接规定。如需{request}，请点击下方按钮；也可以转人工咨询。"
 WHICH_RECORD_TEXT = (
     "请问您想查询哪项个人信息？例如：参保状态、缴费记录、个人账户余额、报销进度、异地就医备案或医保电子凭证。"
 )
@@ -87,13 +89,23 @@ class ActionAnswerPolicy(Action):
             return []
 
         answer = compose_policy_answer(result)
+        # An account question about the rules (action_check_identity) or a question about reports
+        # (action_escalate_to_human) is answered here, beside a button that does what the intent would have done.
+        request = request_button(intent)
         if not answer.abstain:
-            dispatcher.utter_message(text=answer.text, json_message=answer.payload)
+            buttons = [request] if request else []
+            dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
             return [
                 SlotSet("last_policy_topic", question.question),
                 SlotSet("last_region", result.region or question.region),
                 SlotSet("abstain_streak", 0.0),
             ]
+
+        if request:
+            # Not in the documents, so most likely the request after all: offer it rather than count an abstention.
+            dispatcher.utter_message(text=REQUEST_OFFER_TEXT.format(request=request["title"]),
+                                     buttons=[request, HUMAN_BUTTONS[0]], json_message=answer.payload)
+            return []
 
         if intent == "out_of_scope":
             # The documents outrank the classifier: a question they do not cover either is outside the hotline's

@@ -113,3 +113,22 @@ def test_rating_without_a_ticket_needs_no_database(conversation) -> None:
 )
 def test_rating_words_are_read(text, rating) -> None:
     assert rating_from_text(text) is rating
+
+
+@pytest.mark.parametrize(("text", "intent"), [("南昌举报骗保的线索是不是都会查", "report_fraud"),
+                                              ("投诉医院乱收费以后多久会有处理结果", "complaint")])
+def test_a_question_about_reports_is_answered_not_filed(database, conversation, text, intent) -> None:
+    messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, intent))
+    assert any("citations" in (m.get("custom") or {}) for m in messages)
+    assert "工单号" not in conversation.texts(messages)
+    assert f"/{intent}" in [b["payload"] for m in messages for b in m.get("buttons") or []]
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
+@pytest.mark.parametrize("text", ["我要举报有人骗医保", "有个诊所用医保卡套现", "骗保的事找谁举报", "/report_fraud"])
+def test_a_report_opens_a_ticket(database, conversation, text) -> None:
+    messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, "report_fraud"))
+    assert "工单号" in conversation.texts(messages)
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).one().category is TicketCategory.FRAUD_REPORT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from actions.identity_form import (
@@ -151,6 +152,26 @@ def test_check_identity_routes_unverified_verified_and_locked(database, conversa
     _, locked = conversation.run(ActionCheckIdentity(), conversation.tracker(
         "查参保", "check_enrollment", slots={"verification_failures": 3.0}))
     assert locked["identity_status"] == "locked"
+
+
+@pytest.mark.parametrize("text", ["退休了个人账户还划钱吗", "职工医保缴费年限换城市认不认"])
+def test_a_question_about_the_rules_needs_no_identity(database, conversation, text) -> None:
+    _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
+    assert slots["identity_status"] == "not_needed" and slots["pending_lookup"] is None
+    assert "person_name" not in slots  # no form starts
+
+
+@pytest.mark.parametrize("text", ["查一下余额", "我的个人账户还有多少钱", "/check_account_balance", "帮忙看下到账没"])
+def test_a_question_about_the_own_record_asks_for_identity(database, conversation, text) -> None:
+    _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
+    assert slots["identity_status"] == "unverified"
+
+
+def test_a_verified_resident_gets_the_record_whatever_the_wording(database, conversation) -> None:
+    tracker = conversation.tracker("个账还有多少钱", "check_account_balance",
+                                   slots={"verified": True, "verified_resident_id": 1})
+    _, slots = conversation.run(ActionCheckIdentity(), tracker)
+    assert slots["identity_status"] == "verified" and slots["pending_lookup"] == "check_account_balance"
 
 
 def test_guessing_across_sessions_stays_locked(database, conversation) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.domain.phrasing import asks_about_own_records, asks_how_filing_works
 from hotline.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "bot" / "data"
@@ -235,6 +236,21 @@ def test_short_follow_ups_are_policy_questions(nlu: NluData) -> None:
 
     for follow_up in ("那职工呢？", "周口呢？", "这个要多久？", "那门诊呢", "异地的呢"):
         assert _normalise(follow_up) in policy, follow_up
+
+
+def test_account_lookups_speak_of_the_residents_own_records(nlu: NluData) -> None:
+    # The premise of action_check_identity: a lookup names the resident (我/本人 …) or asks for one (查/帮 …).
+    lookups = [ex.text for ex in nlu.examples if ex.intent in CRUX_INTENTS - {"policy_question"}]
+    without = [text for text in lookups if not asks_about_own_records(text)]
+
+    assert len(without) <= 0.03 * len(lookups), without
+
+
+def test_reports_and_complaints_are_never_mere_questions_about_filing(nlu: NluData) -> None:
+    # The premise of action_escalate_to_human: what it answers instead of filing is never a taught report.
+    filed = [ex.text for ex in nlu.examples if ex.intent in {"report_fraud", "complaint"}]
+
+    assert [text for text in filed if asks_how_filing_works(text)] == []
 
 
 def test_parse_example_reads_both_annotation_forms() -> None:

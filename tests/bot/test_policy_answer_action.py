@@ -102,3 +102,23 @@ def test_out_of_scope_question_the_documents_do_not_cover_is_declined_without_co
     assert slots == {}  # not an abstention: the streak towards a ticket is untouched
     with session_scope() as session:
         assert session.scalars(select(Ticket)).all() == []
+
+
+def test_account_question_about_the_rules_is_answered_with_a_way_to_the_own_record(conversation) -> None:
+    tracker = conversation.tracker("职工医保个人账户的钱可以给家里人用吗", "check_account_balance")
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert _payload(messages)["abstain"] is False
+    buttons = [b for m in messages for b in m.get("buttons") or []]
+    assert buttons == [{"title": "查询本人个人账户余额", "payload": "/check_account_balance"}]
+    assert slots["abstain_streak"] == 0
+
+
+def test_account_question_the_documents_do_not_cover_offers_the_own_record(database, conversation) -> None:
+    tracker = conversation.tracker("医保卡能借给别人用吗", "check_enrollment", slots={"abstain_streak": 1.0})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert "如需查询本人参保状态" in conversation.texts(messages)
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert payloads == ["/check_enrollment", "/request_human"]
+    assert slots == {}  # most likely a personal question: not an abstention towards a ticket
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []

@@ -74,6 +74,23 @@ def test_verification_replies_are_masked_and_lookup_answers(warm_bot_stack) -> N
     assert EMPLOYEE.id_number[:4] + "*" * 10 + EMPLOYEE.id_number[-4:] in final
 
 
+@pytest.mark.parametrize("question", [
+    "退休了个人账户还划钱吗，按什么标准划", "职工医保缴费年限换个城市认不认", "举报骗保的线索是不是都会有人查",
+])
+def test_questions_about_accounts_and_reports_are_answered_from_the_documents(warm_bot_stack, question) -> None:
+    # Whatever the NLU reads (a policy question, a lookup, a report), nobody is asked for an ID number and no
+    # ticket is opened for a question about the rules.
+    replies = say(warm_bot_stack, f"rules-{uuid.uuid4().hex}", question)
+    assert any("citations" in c for c in customs(replies)), texts(replies)
+    reply = texts(replies)
+    assert "核实您的身份" not in reply and "您的姓名" not in reply and "工单号" not in reply
+
+
+def test_the_own_record_button_starts_the_identity_check(warm_bot_stack) -> None:
+    replies = say(warm_bot_stack, f"button-{uuid.uuid4().hex}", "/check_account_balance")
+    assert "核实您的身份" in texts(replies) and "您的姓名" in texts(replies)
+
+
 def test_request_for_a_human_opens_a_ticket_with_a_number(warm_bot_stack) -> None:
     sender = f"human-{uuid.uuid4().hex}"
     say(warm_bot_stack, sender, "异地就医备案怎么办理")

@@ -1,0 +1,55 @@
+"""What a message asks for where its intent alone does not say: the resident's own record or the rules for
+everybody; a report being made or a question about how reports are handled.
+
+The classifier sees the topic (个人账户, 举报 …); these cues see who and what the sentence is about, so a resident
+is not asked for an ID number to learn a rule, and a question about reports does not open a ticket.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Residents asking about their records speak of themselves or ask for a lookup: all account-lookup examples in
+# bot/data/nlu but a few terse ones ("医保账户余额") have one of these. A question with none
+# ("退休了个人账户还划钱吗") asks how things work; a terse lookup gets the documents' answer, its lookup a tap away.
+_OWN_RECORDS = re.compile(r"[我俺咱]|本人|自己|自家|帮|查|看看|看一?下")
+# Every report_fraud and complaint example states the matter or the wish to file it. A question without such a
+# wish ("举报的线索是不是都会查", "投诉了多久有回复") asks how reports are handled.
+_QUESTION = re.compile(r"吗|呢|[？?]|是不是|会不会|有没有|能不能|了没|没有$|多少|多久|怎么处理|咋处理")
+_WISH_TO_FILE = re.compile(
+    r"我要|我想|想要|要(举报|投诉|反映)|帮我|[咋怎]么?(举报|投诉)|如何(举报|投诉)|找谁|哪里(举报|投诉)"
+    r"|我来|我有|我发现|我知道|我怀疑"
+)
+
+# The button that does what the intent would have done, shown beside an answer from the documents.
+_REQUESTS: dict[str, str] = {
+    "check_enrollment": "查询本人参保状态",
+    "check_contributions": "查询本人缴费记录",
+    "check_account_balance": "查询本人个人账户余额",
+    "check_reimbursement": "查询本人报销进度",
+    "check_offsite_filing": "查询本人异地就医备案",
+    "check_e_voucher": "查询本人医保电子凭证",
+    "report_fraud": "登记举报线索",
+    "complaint": "登记投诉",
+}
+
+
+def _chosen_by_button(text: str) -> bool:
+    """A button payload ("/check_account_balance") is the resident's explicit choice."""
+    return text.startswith("/")
+
+
+def asks_about_own_records(text: str) -> bool:
+    text = text.strip()
+    return not text or _chosen_by_button(text) or bool(_OWN_RECORDS.search(text))
+
+
+def asks_how_filing_works(text: str) -> bool:
+    text = text.strip()
+    return not _chosen_by_button(text) and bool(_QUESTION.search(text)) and not _WISH_TO_FILE.search(text)
+
+
+def request_button(intent: str | None) -> dict[str, str] | None:
+    """For an intent answered from the documents instead: the one-tap way to what it would have done."""
+    title = _REQUESTS.get(intent or "")
+    return {"title": title, "payload": f"/{intent}"} if title else None
