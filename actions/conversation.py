@@ -51,6 +51,11 @@ def transcript(tracker: Tracker) -> list[str]:
     return lines
 
 
+def latest_text(tracker: Tracker) -> str:
+    """What the resident typed last, as sent ("" when the message had no text)."""
+    return str(tracker.latest_message.get("text") or "")
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import actor, latest_entity, latest_intent
+from actions.conversation import actor, latest_entity, latest_intent, latest_text
 from actions.domain.phrasing import asks_how_filing_works
 from actions.domain.tickets import IllegalTransition, find_ticket, rate_ticket
 from actions.handover import escalate
@@ -40,7 +40,7 @@ class ActionEscalateToHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = latest_intent(tracker) or ""
-        if intent in FILED_BY_STATEMENT and asks_how_filing_works(tracker.latest_message.get("text") or ""):
+        if intent in FILED_BY_STATEMENT and asks_how_filing_works(latest_text(tracker)):
             return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
         return escalate(dispatcher, tracker, CATEGORY_BY_INTENT.get(intent, TicketCategory.HUMAN_AGENT))
 
@@ -55,7 +55,7 @@ class ActionRecordRating(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         number = tracker.get_slot("ticket_number")
-        rating = rating_from_text(latest_entity(tracker, "rating") or tracker.latest_message.get("text") or "")
+        rating = rating_from_text(latest_entity(tracker, "rating") or latest_text(tracker))
         if not number or rating is None:
             return []
         with session_scope() as session:

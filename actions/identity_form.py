@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import actor, latest_intent
+from actions.conversation import actor, latest_intent, latest_text
 from actions.domain.id_numbers import check_id_number, check_phone_last4, normalize_digits
 from actions.domain.phrasing import asks_about_own_records
 from actions.domain.verification import VerifiedResident, verification_locked, verify_identity
@@ -58,7 +58,7 @@ class ActionCheckIdentity(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         verified = tracker.get_slot("verified") and tracker.get_slot("verified_resident_id") is not None
-        if not verified and not asks_about_own_records(tracker.latest_message.get("text") or ""):
+        if not verified and not asks_about_own_records(latest_text(tracker)):
             return [SlotSet("pending_lookup", None), SlotSet("identity_status", NOT_NEEDED)]
         events: list[EventType] = [SlotSet("pending_lookup", latest_intent(tracker))]
         if verified:
@@ -166,7 +166,7 @@ class ValidateIdentityForm(FormValidationAction):
 def _candidates(slot_value: Any, tracker: Tracker) -> list[str]:
     """The extracted value, then the whole message: an entity cut short by NLU should not fail the resident."""
     candidates = [str(slot_value)]
-    text = str(tracker.latest_message.get("text") or "")
+    text = latest_text(tracker)
     if text and text not in candidates:
         candidates.append(text)
     return candidates

@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_intent
+from actions.conversation import latest_intent, latest_text
 from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer
 from actions.domain.followups import FollowUp, rewrite_follow_up
 from actions.domain.phrasing import request_button
@@ -58,7 +58,7 @@ class ActionAnswerPolicy(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = (tracker.latest_message.get("text") or "").strip()
+        text = latest_text(tracker).strip()
         intent = latest_intent(tracker)
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
         if intent == "inform" and entities & _PERSONAL_ENTITIES:
