@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from actions import identity_form
 from actions.conversation import actor, latest_intent
-from actions.domain import accounts, answers
-from actions.domain.accounts import UnknownResident
-from actions.domain.verification import load_verified
+from actions.domain import answers
 from actions.handover import escalate
-from actions.store.db import session_scope
-from actions.store.enums import TicketCategory
+from casework import accounts
+from casework.accounts import UnknownResident
+from casework.db import session_scope
+from casework.enums import TicketCategory
+from casework.verification import load_verified
 from hotline.settings import get_settings
 
 logger = logging.getLogger(__name__)

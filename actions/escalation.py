@@ -11,11 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import actor, latest_entity, latest_intent, latest_text
 from actions.domain.phrasing import asks_how_filing_works
-from actions.domain.tickets import IllegalTransition, find_ticket, rate_ticket
 from actions.handover import escalate
 from actions.policy_answers import ActionAnswerPolicy
-from actions.store.db import session_scope
-from actions.store.enums import Rating, TicketCategory
+from casework.db import session_scope
+from casework.enums import Rating, TicketCategory
+from casework.tickets import IllegalTransition, find_ticket, rate_ticket
 
 CATEGORY_BY_INTENT: dict[str, TicketCategory] = {
     "request_human": TicketCategory.HUMAN_AGENT,

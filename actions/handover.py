@@ -9,10 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import actor, input_channel, transcript
-from actions.domain.tickets import open_ticket
-from actions.domain.verification import load_verified
-from actions.store.db import session_scope
-from actions.store.enums import TicketCategory
+from casework.db import session_scope
+from casework.enums import TicketCategory
+from casework.tickets import open_ticket
+from casework.verification import load_verified
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import actor, latest_intent, latest_text
-from actions.domain.id_numbers import check_id_number, check_phone_last4, normalize_digits
 from actions.domain.phrasing import asks_about_own_records
-from actions.domain.verification import VerifiedResident, verification_locked, verify_identity
-from actions.store.db import session_scope
+from casework.db import session_scope
+from casework.id_numbers import check_id_number, check_phone_last4, normalize_digits
+from casework.verification import VerifiedResident, verification_locked, verify_identity
 from hotline.settings import get_settings
 
 IDENTITY_SLOTS = ("person_name", "id_number", "phone_last4")

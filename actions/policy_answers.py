@@ -17,7 +17,7 @@ from actions.domain.followups import FollowUp, rewrite_follow_up
 from actions.domain.phrasing import request_button
 from actions.handover import escalate
 from actions.knowledge import knowledge_base, start_loading
-from actions.store.enums import TicketCategory
+from casework.enums import TicketCategory
 from hotline.privacy import install_log_masking
 from knowledge_base.errors import EmptyQuestionError
 from knowledge_base.regions import detect_region

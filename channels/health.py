@@ -22,7 +22,7 @@ router = APIRouter(tags=["health"])
 def _database(settings: Settings) -> tuple[bool, str]:
     from sqlalchemy import text
 
-    from actions.store.db import get_engine
+    from casework.db import get_engine
 
     try:
         with get_engine(settings.database_url).connect() as connection:

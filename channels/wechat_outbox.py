@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 from channels.journal import Journal
 from channels.sessions import WECHAT_PREFIX
@@ -18,26 +17,13 @@ POLL_SECONDS = 10.0
 
 
 def _claim_pending(settings: Settings) -> list[tuple[str, str, str]]:
-    """(openid, ticket number, text) of undelivered agent replies, marked delivered in the same transaction
-    so a second gateway process or the next round does not send them again."""
-    from sqlalchemy import select
-
-    from actions.store.db import session_scope
-    from actions.store.models import Ticket, TicketMessage
+    """(openid, ticket number, text) of undelivered agent replies, claimed so no other gateway sends them."""
+    from casework.db import session_scope
+    from casework.tickets import claim_undelivered
 
     with session_scope(settings.database_url) as session:
-        rows = session.execute(
-            select(TicketMessage, Ticket.number)
-            .join(Ticket, Ticket.id == TicketMessage.ticket_id)
-            .where(TicketMessage.sender_id.startswith(WECHAT_PREFIX), TicketMessage.delivered_at.is_(None))
-            .order_by(TicketMessage.id)
-            .limit(20)
-            .with_for_update(skip_locked=True)
-        ).all()
-        now = datetime.now(UTC)
-        for message, _ in rows:
-            message.delivered_at = now
-        return [(m.sender_id.removeprefix(WECHAT_PREFIX), number, m.text) for m, number in rows]
+        replies = claim_undelivered(session, sender_prefix=WECHAT_PREFIX)
+    return [(r.sender_id.removeprefix(WECHAT_PREFIX), r.ticket_number, r.text) for r in replies]
 
 
 async def deliver_agent_replies(settings: Settings, api: WeChatApi, journal: Journal) -> int:

@@ -5,7 +5,7 @@ Heavy libraries (torch, faiss, sqlalchemy) are imported inside the commands, so 
 
 import typer
 
-from actions.store.cli import app as db_app
+from casework.cli import app as db_app
 from eval.cli import app as eval_app
 from hotline.launcher import app as launcher_app
 from knowledge_base.cli import app as knowledge_base_app

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from actions.domain.accounts import (
+from casework.accounts import (
     AccountBalance,
     ContributionSummary,
     EnrolmentStatus,
@@ -21,7 +21,7 @@ from actions.domain.accounts import (
     OffsiteFilingSummary,
     ReimbursementSummary,
 )
-from actions.store.enums import Scheme
+from casework.enums import Scheme
 from knowledge_base.types import Passage, SearchResult
 
 # A quotation longer than this is cut to the sentences that overlap the question most.

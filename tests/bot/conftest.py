@@ -12,8 +12,8 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.store.db import session_scope, upgrade
-from actions.store.seed import DemoResident, demo_resident, seed_demo_data
+from casework.db import session_scope, upgrade
+from casework.seed import DemoResident, demo_resident, seed_demo_data
 from hotline.settings import PROJECT_ROOT, get_settings
 
 DOMAIN_FILE = PROJECT_ROOT / "bot" / "domain.yml"

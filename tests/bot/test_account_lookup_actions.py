@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from actions.account_lookups import ActionAnswerAccountQuery
-from actions.domain.verification import verify_identity
-from actions.store.db import session_scope
-from actions.store.enums import LookupKind, LookupOutcome, TicketCategory
-from actions.store.models import AuditRecord, Ticket
-from actions.store.seed import demo_resident
+from casework.db import session_scope
+from casework.enums import LookupKind, LookupOutcome, TicketCategory
+from casework.models import AuditRecord, Ticket
+from casework.seed import demo_resident
+from casework.verification import verify_identity
 
 
 def _verified_tracker(conversation, key: str, intent: str):  # type: ignore[no-untyped-def]

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from actions.escalation import ActionEscalateToHuman, ActionRecordRating, rating_from_text
-from actions.store.db import session_scope
-from actions.store.enums import Rating, TicketCategory, TicketStatus
-from actions.store.models import Ticket
-from actions.store.seed import demo_resident
+from casework.db import session_scope
+from casework.enums import Rating, TicketCategory, TicketStatus
+from casework.models import Ticket
+from casework.seed import demo_resident
 
 EMPLOYEE = demo_resident("employee")
 
@@ -62,7 +62,7 @@ def test_ticket_carries_the_masked_transcript_and_channel(database, conversation
 
 
 def test_ticket_of_a_verified_resident_names_them_masked(database, conversation) -> None:
-    from actions.domain.verification import verify_identity
+    from casework.verification import verify_identity
 
     with session_scope() as session:
         resident = verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, EMPLOYEE.phone[-4:])
@@ -76,7 +76,7 @@ def test_ticket_of_a_verified_resident_names_them_masked(database, conversation)
 
 
 def test_rating_is_stored_on_a_closed_ticket(database, conversation) -> None:
-    from actions.domain.tickets import find_ticket, transition
+    from casework.tickets import find_ticket, transition
 
     _, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human"))
     number = slots["ticket_number"]

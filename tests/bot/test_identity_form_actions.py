@@ -11,10 +11,10 @@ from actions.identity_form import (
     extract_id_number,
     extract_name,
 )
-from actions.store.db import session_scope
-from actions.store.enums import LookupKind, LookupOutcome
-from actions.store.models import AuditRecord
-from actions.store.seed import demo_resident
+from casework.db import session_scope
+from casework.enums import LookupKind, LookupOutcome
+from casework.models import AuditRecord
+from casework.seed import demo_resident
 
 EMPLOYEE = demo_resident("employee")
 
@@ -63,7 +63,7 @@ def test_wrong_length_is_explained(database, conversation) -> None:
 
 
 def test_impossible_birth_date_is_explained(database, conversation) -> None:
-    from actions.domain.id_numbers import check_digit
+    from casework.id_numbers import check_digit
 
     first17 = "36010219851332901"  # 13th month
     bad = first17 + check_digit(first17)
@@ -175,7 +175,7 @@ def test_a_verified_resident_gets_the_record_whatever_the_wording(database, conv
 
 
 def test_guessing_across_sessions_stays_locked(database, conversation) -> None:
-    from actions.domain.verification import MAX_FAILED_ATTEMPTS, verify_identity
+    from casework.verification import MAX_FAILED_ATTEMPTS, verify_identity
 
     with session_scope() as session:
         for _ in range(MAX_FAILED_ATTEMPTS):

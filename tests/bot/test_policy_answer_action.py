@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from actions.policy_answers import ActionAnswerPolicy
-from actions.store.db import session_scope
-from actions.store.enums import TicketCategory
-from actions.store.models import Ticket
+from casework.db import session_scope
+from casework.enums import TicketCategory
+from casework.models import Ticket
 
 # Questions the default corpus (five regional 医保 plans) cannot answer: the knowledge base must abstain.
 UNCOVERED = "医保卡能借给别人用吗"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from actions.store.seed import DEMO_RESIDENTS
+from casework.seed import DEMO_RESIDENTS
 from hotline.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actions.store.db import session_scope
-from actions.store.enums import TicketCategory
-from actions.store.models import Ticket
-from actions.store.seed import demo_resident
+from casework.db import session_scope
+from casework.enums import TicketCategory
+from casework.models import Ticket
+from casework.seed import demo_resident
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

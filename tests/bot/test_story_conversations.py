@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from actions.store.seed import DEMO_RESIDENTS
+from casework.seed import DEMO_RESIDENTS
 from hotline.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

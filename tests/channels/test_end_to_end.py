@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from actions.store.db import session_scope
-from actions.store.models import Ticket
+from casework.db import session_scope
+from casework.models import Ticket
 from hotline.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"

@@ -198,7 +198,7 @@ def test_feedback_is_stored_server_side(make_gateway: Callable[..., Gateway]) ->
 def test_agent_messages_need_the_session_and_take_it_from_a_header(
     make_gateway: Callable[..., Gateway],
 ) -> None:
-    from actions.store.db import upgrade
+    from casework.db import upgrade
 
     gateway = make_gateway()
     upgrade(gateway.settings.database_url)

@@ -121,8 +121,8 @@ def test_when_the_bot_is_down_the_page_says_the_message_was_kept(
 def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
     make_gateway: Callable[..., Gateway], page: Page
 ) -> None:
-    from actions.store.db import session_scope, upgrade
-    from actions.store.models import Ticket, TicketMessage
+    from casework.db import session_scope, upgrade
+    from casework.models import Ticket, TicketMessage
 
     gateway = make_gateway()
     upgrade(gateway.settings.database_url)
@@ -160,12 +160,12 @@ def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
 
 
 def _first_category() -> Any:
-    from actions.store.enums import TicketCategory
+    from casework.enums import TicketCategory
 
     return next(iter(TicketCategory))
 
 
 def _first_status() -> Any:
-    from actions.store.enums import TicketStatus
+    from casework.enums import TicketStatus
 
     return next(iter(TicketStatus))

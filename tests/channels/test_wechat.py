@@ -257,9 +257,9 @@ def test_an_agent_reply_to_a_wechat_ticket_is_sent_once_by_the_customer_service_
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime, timedelta
 
-    from actions.store.db import session_scope, upgrade
-    from actions.store.enums import TicketCategory, TicketStatus
-    from actions.store.models import Ticket, TicketMessage
+    from casework.db import session_scope, upgrade
+    from casework.enums import TicketCategory, TicketStatus
+    from casework.models import Ticket, TicketMessage
     from channels.journal import Journal
     from channels.wechat_api import WeChatApi
     from channels.wechat_outbox import deliver_agent_replies

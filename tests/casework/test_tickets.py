@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain.tickets import (
+from casework.column_types import CHINA_TZ
+from casework.db import session_factory
+from casework.enums import Rating, TicketCategory, TicketStatus
+from casework.models import Ticket
+from casework.seed import demo_resident
+from casework.tickets import (
     DEFAULT_CALENDAR,
     LEGAL_TRANSITIONS,
     TIME_LIMITS,
@@ -16,20 +21,15 @@ from actions.domain.tickets import (
     WorkingCalendar,
     add_agent_message,
     allowed_next,
+    claim_undelivered,
     find_ticket,
-    mark_delivered,
+    messages_for_sender,
     open_ticket,
     rate_ticket,
     supervise_overdue,
     ticket_progress,
     transition,
-    undelivered_messages,
 )
-from actions.store.column_types import CHINA_TZ
-from actions.store.db import session_factory
-from actions.store.enums import Rating, TicketCategory, TicketStatus
-from actions.store.models import Ticket
-from actions.store.seed import demo_resident
 
 from .conftest import verified
 
@@ -262,15 +262,17 @@ def test_lifecycle_table_covers_every_status_and_only_rating_is_final() -> None:
 
 
 def test_agent_replies_are_queued_for_the_same_chat_and_delivered_once(session: Session) -> None:
-    ticket = _open(session, sender_id="web-abc")
-    other = _open(session, sender_id="web-other")
+    ticket = _open(session, sender_id="web:abc")
+    other = _open(session, sender_id="web:other")
     add_agent_message(session, ticket, author="agent:wang", text="您好，已为您核实，请留意短信 13800000001")
     add_agent_message(session, other, author="agent:li", text="别人的回复")
-    pending = undelivered_messages(session, channel="rest", sender_id="web-abc")
-    assert [(m.ticket_number, m.author) for m in pending] == [(ticket.number, "agent:wang")]
-    assert "13800000001" not in pending[0].text and "138****0001" in pending[0].text
-    mark_delivered(session, [m.message_id for m in pending])
-    assert undelivered_messages(session, channel="rest", sender_id="web-abc") == []
+    fetched = messages_for_sender(session, "web:abc")
+    assert [(m.ticket_number, m.author) for m in fetched] == [(ticket.number, "agent:wang")]
+    assert "13800000001" not in fetched[0].text and "138****0001" in fetched[0].text
+    assert messages_for_sender(session, "web:abc", after_id=fetched[-1].message_id) == []
+    # The web page fetched its reply; only the other resident's is still waiting for a channel to claim it.
+    assert [m.author for m in claim_undelivered(session, sender_prefix="web:")] == ["agent:li"]
+    assert claim_undelivered(session, sender_prefix="web:") == []
 
 
 def test_progress_is_shown_only_to_the_chat_that_opened_the_ticket(session: Session) -> None:

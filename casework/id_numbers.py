@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from actions.store.column_types import china_today
+from casework.column_types import china_today
 
 ID_NUMBER_LENGTH = 18
 # GB 11643 / ISO 7064 MOD 11-2: position i weighs 2^(17-i) mod 11; the remainder picks the check character.

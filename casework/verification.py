@@ -15,11 +15,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.domain.audit import masked_resident, record_lookup
-from actions.domain.id_numbers import check_id_number, check_phone_last4
-from actions.store.column_types import utc_now
-from actions.store.enums import LookupKind, LookupOutcome, Scheme
-from actions.store.models import AuditRecord, Resident
+from casework.audit import masked_resident, record_lookup
+from casework.column_types import utc_now
+from casework.enums import LookupKind, LookupOutcome, Scheme
+from casework.id_numbers import check_id_number, check_phone_last4
+from casework.models import AuditRecord, Resident
 from hotline.privacy import mask_id_number, mask_name, mask_phone, mask_text
 
 # Four digits of a phone are only 10 000 guesses: after this many failures in the window, stop trying and

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises: (none)
 Create Date: 2026-11-23
 
-Date-times are stored as naive UTC (see actions.store.column_types.UtcDateTime); money in fen.
+Date-times are stored as naive UTC (see casework.column_types.UtcDateTime); money in fen.
 """
 
 from __future__ import annotations

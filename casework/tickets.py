@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain.verification import VerifiedResident
-from actions.store.column_types import CHINA_TZ, utc_now
-from actions.store.enums import Rating, TicketCategory, TicketStatus
-from actions.store.models import Resident, Ticket, TicketEvent, TicketMessage, TicketSequence
+from casework.column_types import CHINA_TZ, utc_now
+from casework.enums import Rating, TicketCategory, TicketStatus
+from casework.models import Resident, Ticket, TicketEvent, TicketMessage, TicketSequence
+from casework.verification import VerifiedResident
 from hotline.privacy import mask_text
 
 TICKET_PREFIX = "12393"
@@ -373,26 +373,47 @@ def add_agent_message(
     return _agent_message(message, ticket.number)
 
 
-def undelivered_messages(session: Session, *, channel: str, sender_id: str) -> list[AgentMessage]:
+def messages_for_sender(
+    session: Session, sender_id: str, *, after_id: int = 0, limit: int = 50, now: datetime | None = None
+) -> list[AgentMessage]:
+    """Agents' replies to `sender_id`'s tickets after message `after_id`, oldest first; fetched means delivered.
+
+    Sender ids are namespaced (`web:…`, `wechat:…`) and issued by the gateway, so the id alone picks the
+    resident's messages, whatever channel label the ticket was opened with.
+    """
     rows = session.execute(
         select(TicketMessage, Ticket.number)
         .join(Ticket, Ticket.id == TicketMessage.ticket_id)
-        .where(
-            TicketMessage.channel == channel,
-            TicketMessage.sender_id == sender_id,
-            TicketMessage.delivered_at.is_(None),
-        )
+        .where(TicketMessage.sender_id == sender_id, TicketMessage.id > after_id)
         .order_by(TicketMessage.id)
+        .limit(limit)
     ).all()
+    _mark_delivered([message for message, _ in rows], now)
     return [_agent_message(message, number) for message, number in rows]
 
 
-def mark_delivered(session: Session, message_ids: Iterable[int], *, now: datetime | None = None) -> None:
-    ids = list(message_ids)
-    if ids:
-        session.execute(
-            update(TicketMessage).where(TicketMessage.id.in_(ids)).values(delivered_at=now or utc_now())
-        )
+def claim_undelivered(
+    session: Session, *, sender_prefix: str, limit: int = 20, now: datetime | None = None
+) -> list[AgentMessage]:
+    """Undelivered replies to senders whose id starts with `sender_prefix`, marked delivered in the caller's
+    transaction; rows another transaction holds are skipped, so two gateway processes never send one twice."""
+    rows = session.execute(
+        select(TicketMessage, Ticket.number)
+        .join(Ticket, Ticket.id == TicketMessage.ticket_id)
+        .where(TicketMessage.sender_id.startswith(sender_prefix), TicketMessage.delivered_at.is_(None))
+        .order_by(TicketMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    _mark_delivered([message for message, _ in rows], now)
+    return [_agent_message(message, number) for message, number in rows]
+
+
+def _mark_delivered(messages: Iterable[TicketMessage], now: datetime | None) -> None:
+    moment = now or utc_now()
+    for message in messages:
+        if message.delivered_at is None:
+            message.delivered_at = moment
 
 
 def _agent_message(message: TicketMessage, number: str) -> AgentMessage:

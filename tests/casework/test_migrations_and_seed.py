@@ -10,17 +10,18 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
-from actions.domain import accounts
-from actions.domain.id_numbers import check_id_number
-from actions.domain.tickets import open_ticket, transition
-from actions.domain.verification import verify_identity
-from actions.store.column_types import CHINA_TZ
-from actions.store.db import alembic_config, current_revision, get_engine, session_scope, upgrade
-from actions.store.enums import TicketStatus
-from actions.store.models import Base, Resident, Ticket
-from actions.store.seed import DEMO_RESIDENTS, demo_resident, seed_demo_data
+from casework import accounts
+from casework.column_types import CHINA_TZ
+from casework.db import alembic_config, current_revision, get_engine, session_scope, upgrade
+from casework.enums import TicketStatus
+from casework.id_numbers import check_id_number
+from casework.models import Base, Resident, Ticket
+from casework.seed import DEMO_RESIDENTS, demo_resident, seed_demo_data
+from casework.tickets import open_ticket, transition
+from casework.verification import verify_identity
 from hotline.settings import PROJECT_ROOT
 
 from .conftest import SEED_DAY
@@ -51,7 +52,7 @@ def test_migrations_build_the_full_schema_on_a_fresh_sqlite_file(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'nested' / 'fresh.db'}"  # the directory does not exist yet
     upgrade(url)
     assert set(inspect(get_engine(url)).get_table_names()) == TABLES
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert _schema_drift(url) == []  # the models and the migrations describe the same schema
 
 
@@ -97,11 +98,11 @@ def test_demo_residents_command_prints_full_fictitious_identities_with_a_label()
 
 
 def test_importing_the_data_layer_opens_no_database(tmp_path: Path) -> None:
-    # rasa-sdk imports every module under actions/ at start-up; none may connect or create files.
+    # rasa-sdk imports every module under actions/ (which imports casework) at start-up; none may connect.
     target = tmp_path / "must-not-exist" / "hotline.db"
     code = (
-        "import importlib, pkgutil, actions.store, actions.domain\n"
-        "for package in (actions.store, actions.domain):\n"
+        "import importlib, pkgutil, casework, actions.domain\n"
+        "for package in (casework, actions.domain):\n"
         "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
         "        importlib.import_module(module.name)\n"
     )
@@ -111,7 +112,7 @@ def test_importing_the_data_layer_opens_no_database(tmp_path: Path) -> None:
 
 
 def test_migrations_are_not_importable_as_a_package() -> None:
-    migrations = PROJECT_ROOT / "actions" / "store" / "migrations"
+    migrations = PROJECT_ROOT / "casework" / "migrations"
     assert (
         not (migrations / "__init__.py").exists() and not (migrations / "versions" / "__init__.py").exists()
     )

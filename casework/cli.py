@@ -13,8 +13,8 @@ URL_OPTION = typer.Option(None, "--url", help="数据库地址（默认取 DATAB
 @app.command()
 def setup(url: str | None = URL_OPTION) -> None:
     """迁移到最新结构并写入虚构的演示居民（可重复执行）。"""
-    from actions.store.db import resolve_url, session_scope, upgrade
-    from actions.store.seed import seed_demo_data
+    from casework.db import resolve_url, session_scope, upgrade
+    from casework.seed import seed_demo_data
     from hotline.privacy import mask_text
 
     upgrade(url)
@@ -30,7 +30,7 @@ def setup(url: str | None = URL_OPTION) -> None:
 @app.command()
 def upgrade(url: str | None = URL_OPTION, revision: str = typer.Option("head", help="目标版本")) -> None:
     """只做结构迁移（Alembic），不写演示数据。"""
-    from actions.store import db
+    from casework import db
 
     db.upgrade(url, revision)
     typer.echo(f"已迁移到 {db.current_revision(url)}")
@@ -43,7 +43,7 @@ def demo_residents() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from actions.store.seed import DEMO_RESIDENTS
+    from casework.seed import DEMO_RESIDENTS
 
     table = Table(title="演示居民（虚构数据，不对应任何真实人员；仅用于测试身份核验与查询）")
     for column in ("姓名", "身份证号（虚构）", "手机（虚构）", "险种", "说明"):
@@ -58,8 +58,8 @@ def demo_residents() -> None:
 @app.command()
 def supervise(url: str | None = URL_OPTION) -> None:
     """把超过办理时限的未办结工单转为督办（适合定时执行）。"""
-    from actions.domain.tickets import supervise_overdue
-    from actions.store.db import session_scope
+    from casework.db import session_scope
+    from casework.tickets import supervise_overdue
 
     with session_scope(url) as session:
         numbers = supervise_overdue(session)

@@ -1,12 +1,12 @@
-"""Alembic environment. This directory has no __init__.py on purpose: rasa-sdk imports every package
-under `actions/` at start-up, and this file must only ever run inside Alembic."""
+"""Alembic environment. This directory has no __init__.py on purpose: importing every module of `casework`
+(as rasa-sdk does through `actions/`) must never run this file, which only ever runs inside Alembic."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from actions.store.models import Base
+from casework.models import Base
 
 config = context.config
 target_metadata = Base.metadata

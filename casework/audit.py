@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.store.column_types import utc_now
-from actions.store.enums import LookupKind, LookupOutcome
-from actions.store.models import AuditRecord, Resident
+from casework.column_types import utc_now
+from casework.enums import LookupKind, LookupOutcome
+from casework.models import AuditRecord, Resident
 from hotline.privacy import mask_id_number, mask_name, mask_text
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain import accounts
-from actions.store.enums import (
+from casework import accounts
+from casework.enums import (
     ClaimState,
     ContributionState,
     EnrolmentState,
@@ -18,8 +18,8 @@ from actions.store.enums import (
     LookupOutcome,
     OffsiteFilingType,
 )
-from actions.store.models import AuditRecord
-from actions.store.seed import demo_resident
+from casework.models import AuditRecord
+from casework.seed import demo_resident
 
 from .conftest import SEED_DAY, verified
 

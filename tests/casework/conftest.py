@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from actions.domain.verification import VerifiedResident, verify_identity
-from actions.store.db import get_engine, session_factory, upgrade
-from actions.store.seed import DemoResident, demo_resident, seed_demo_data
+from casework.db import get_engine, session_factory, upgrade
+from casework.seed import DemoResident, demo_resident, seed_demo_data
+from casework.verification import VerifiedResident, verify_identity
 
 # Demo data is dated relative to the seeding day; a fixed day keeps every expectation exact.
 SEED_DAY = date(2026, 6, 10)

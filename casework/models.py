@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from actions.store.column_types import UtcDateTime, chinese_enum, utc_now
-from actions.store.enums import (
+from casework.column_types import UtcDateTime, chinese_enum, utc_now
+from casework.enums import (
     ClaimState,
     ContributionState,
     EnrolmentState,

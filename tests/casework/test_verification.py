@@ -3,16 +3,16 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain.verification import (
+from casework.enums import LookupKind, LookupOutcome, Scheme
+from casework.models import AuditRecord
+from casework.seed import demo_resident
+from casework.verification import (
     MAX_FAILED_ATTEMPTS,
     failed_attempts,
     load_verified,
     verification_locked,
     verify_identity,
 )
-from actions.store.enums import LookupKind, LookupOutcome, Scheme
-from actions.store.models import AuditRecord
-from actions.store.seed import demo_resident
 
 EMPLOYEE = demo_resident("employee")
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from actions.domain.id_numbers import check_digit, check_id_number, check_phone_last4
+from casework.id_numbers import check_digit, check_id_number, check_phone_last4
 
 # GB 11643's own example number (a fictitious person in Beijing): check digit X.
 VALID_WITH_X = "11010519491231002X"

@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain.audit import record_lookup
-from actions.store.column_types import china_today
-from actions.store.enums import (
+from casework.audit import record_lookup
+from casework.column_types import china_today
+from casework.enums import (
     ClaimState,
     ContributionState,
     EnrolmentState,
@@ -28,7 +28,7 @@ from actions.store.enums import (
     OffsiteFilingType,
     Scheme,
 )
-from actions.store.models import AccountEntry, Claim, Contribution, Enrolment, OffsiteFiling, Resident
+from casework.models import AccountEntry, Claim, Contribution, Enrolment, OffsiteFiling, Resident
 
 
 class UnknownResident(LookupError):

@@ -2,9 +2,9 @@
 
 from sqlalchemy.orm import Session
 
-from actions.domain.audit import recent_records, record_lookup
-from actions.store.enums import LookupKind, LookupOutcome
-from actions.store.seed import demo_resident
+from casework.audit import recent_records, record_lookup
+from casework.enums import LookupKind, LookupOutcome
+from casework.seed import demo_resident
 
 
 def test_raw_subject_text_is_masked_before_it_is_stored(session: Session) -> None:

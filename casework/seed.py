@@ -14,9 +14,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.domain.id_numbers import check_digit
-from actions.store.column_types import china_today
-from actions.store.enums import (
+from casework.column_types import china_today
+from casework.enums import (
     ClaimState,
     ContributionState,
     EnrolmentState,
@@ -24,7 +23,8 @@ from actions.store.enums import (
     OffsiteFilingType,
     Scheme,
 )
-from actions.store.models import (
+from casework.id_numbers import check_digit
+from casework.models import (
     AccountEntry,
     Claim,
     Contribution,
