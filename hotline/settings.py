@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{VAR_DIR / 'hotline.db'}"
     audit_log_file: Path = VAR_DIR / "logs" / "audit.log"
 
+    # --- tickets --------------------------------------------------------------------
+    # Office hours, public holidays and 调休 make-up days; time limits per category (both YAML, see the files).
+    working_calendar_file: Path = PROJECT_ROOT / "casework" / "working_calendar.yaml"
+    time_limits_file: Path = PROJECT_ROOT / "casework" / "time_limits.yaml"
+
     # --- processes ------------------------------------------------------------------
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_port: int = 5005

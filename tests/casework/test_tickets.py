@@ -8,17 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.calendar import WorkingCalendar
 from casework.column_types import CHINA_TZ
 from casework.db import session_factory
 from casework.enums import Rating, TicketCategory, TicketStatus
 from casework.models import Ticket
 from casework.seed import demo_resident
 from casework.tickets import (
-    DEFAULT_CALENDAR,
     LEGAL_TRANSITIONS,
-    TIME_LIMITS,
     IllegalTransition,
-    WorkingCalendar,
     add_agent_message,
     allowed_next,
     claim_undelivered,
@@ -30,6 +28,7 @@ from casework.tickets import (
     ticket_progress,
     transition,
 )
+from casework.time_limits import default_time_limits
 
 from .conftest import verified
 
@@ -132,7 +131,7 @@ def test_time_limits_are_counted_in_working_time(session: Session) -> None:
 
 
 def test_every_category_has_one_time_limit() -> None:
-    assert set(TIME_LIMITS) == set(TicketCategory)
+    assert set(default_time_limits().by_category) == set(TicketCategory)
 
 
 def test_holidays_and_make_up_working_days_can_be_configured() -> None:
@@ -143,7 +142,7 @@ def test_holidays_and_make_up_working_days_can_be_configured() -> None:
     before_holiday = datetime(2026, 9, 30, 16, 30, tzinfo=CHINA_TZ)
     assert national_day.add_working_hours(before_holiday, 1) == datetime(2026, 10, 9, 9, 30, tzinfo=CHINA_TZ)
     assert national_day.add_working_days(before_holiday, 2) == datetime(2026, 10, 10, 17, 0, tzinfo=CHINA_TZ)
-    assert DEFAULT_CALENDAR.add_working_hours(datetime(2026, 11, 23, 7, 0, tzinfo=CHINA_TZ), 2) == datetime(
+    assert WorkingCalendar().add_working_hours(datetime(2026, 11, 23, 7, 0, tzinfo=CHINA_TZ), 2) == datetime(
         2026, 11, 23, 11, 0, tzinfo=CHINA_TZ
     )
 
