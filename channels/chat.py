@@ -73,7 +73,7 @@ async def chat(
     # The channel is the gateway's to say: a client cannot pose as WeChat or as an agent desk.
     metadata = {**(body.metadata or {}), "channel": "web"}
     try:
-        messages = await services.rasa.send(sender_id, text, metadata)
+        reply = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
         reference = services.journal.queue_undelivered(
             channel="web", sender_id=sender_id, message=text, reason=str(error)
@@ -89,7 +89,7 @@ async def chat(
             },
         )
     # Widgets match replies to their own sender value, which for us is the token.
-    return [{**message, "recipient_id": token} for message in messages]
+    return [{**message, "recipient_id": token} for message in reply.messages]
 
 
 @router.post("/api/feedback", status_code=201)

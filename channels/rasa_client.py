@@ -1,24 +1,81 @@
-"""Talks to the Rasa server's REST webhook and probes the components the chat depends on."""
+"""Talks to the Rasa server's gateway channel (signed messages) and probes the components the chat depends on.
+
+The one client for the gateway → Rasa hop: the gateway uses `RasaClient` (async); tests and tools use
+`ask_rasa` (blocking). Both sign each message with RASA_CHANNEL_SECRET (hotline/hop_signature.py) and read the
+intent Rasa gave it from the reply's headers.
+"""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from hotline.hop_signature import CONFIDENCE_HEADER, INTENT_HEADER, signed_headers
 from hotline.settings import Settings
+
+WEBHOOK_PATH = "/webhooks/gateway/webhook"
 
 
 class BotUnavailable(RuntimeError):
     """Rasa or the action server cannot answer now; the caller keeps the message and tells the resident."""
 
 
+@dataclass(frozen=True)
+class BotReply:
+    messages: list[dict[str, Any]]  # Rasa REST shape: recipient_id, text, buttons, custom …
+    intent: str | None = None  # what Rasa's NLU read in the message, for analytics
+    confidence: float | None = None
+
+
+def signed_message(settings: Settings, sender_id: str, text: str,
+                   metadata: dict[str, Any] | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one message to Rasa's gateway channel."""
+    body = json.dumps({"sender": sender_id, "message": text, "metadata": metadata or {}},
+                      ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json",
+               **signed_headers(settings.rasa_channel_secret.get_secret_value(), body)}
+    return body, headers
+
+
+def read_reply(response: httpx.Response) -> BotReply:
+    """Rasa's answer as a BotReply; BotUnavailable when it is not one (refused, failed, not a list)."""
+    try:
+        response.raise_for_status()
+        messages = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise BotUnavailable(f"Rasa did not answer: {error!r}") from error
+    if not isinstance(messages, list):
+        raise BotUnavailable("Rasa answered something other than a message list")
+    confidence = response.headers.get(CONFIDENCE_HEADER)
+    try:
+        score = float(confidence) if confidence else None
+    except ValueError:
+        score = None
+    return BotReply(messages, response.headers.get(INTENT_HEADER) or None, score)
+
+
+def ask_rasa(settings: Settings, sender_id: str, text: str, metadata: dict[str, Any] | None = None, *,
+             rasa_url: str | None = None, timeout: float = 90.0) -> BotReply:
+    """One message to Rasa, blocking (tests, benchmarks, scripts)."""
+    body, headers = signed_message(settings, sender_id, text, metadata)
+    url = (rasa_url or settings.rasa_url).rstrip("/") + WEBHOOK_PATH
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise BotUnavailable(f"Rasa did not answer: {error!r}") from error
+    return read_reply(response)
+
+
 class RasaClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
         self.rasa_url = settings.rasa_url.rstrip("/")
         self._token = settings.rasa_token.get_secret_value()
-        # The action server's health endpoint sits next to its webhook.
+        # The action server's health endpoint sits next to its webhook (and needs no secret).
         self.action_health_url = settings.action_server_url.rsplit("/", 1)[0] + "/health"
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(settings.gateway_rasa_timeout, connect=2.0)
@@ -29,24 +86,18 @@ class RasaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """Rasa's bot messages for one user message; raises BotUnavailable instead of returning nothing."""
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> BotReply:
+        """Rasa's reply to one user message; raises BotUnavailable instead of returning nothing."""
         # Rasa itself answers while the action server is down, but only with an error and no reply,
         # so a short-lived health check keeps the resident from waiting for an answer that cannot come.
         if not await self.actions_alive(max_age=2.0):
             raise BotUnavailable("action server is not answering")
+        body, headers = signed_message(self.settings, sender_id, text, metadata)
         try:
-            response = await self._http.post(
-                f"{self.rasa_url}/webhooks/rest/webhook",
-                json={"sender": sender_id, "message": text, "metadata": metadata},
-            )
-            response.raise_for_status()
-            messages = response.json()
-        except (httpx.HTTPError, ValueError) as error:
+            response = await self._http.post(f"{self.rasa_url}{WEBHOOK_PATH}", content=body, headers=headers)
+        except httpx.HTTPError as error:
             raise BotUnavailable(f"Rasa did not answer: {error!r}") from error
-        if not isinstance(messages, list):
-            raise BotUnavailable("Rasa answered something other than a message list")
-        return messages
+        return read_reply(response)
 
     async def rasa_status(self) -> tuple[bool, str]:
         try:

@@ -213,14 +213,14 @@ async def _compose(services: Services, message: BaseMessage, sender: str) -> lis
     if services.per_sender.retry_after(f"sender:{sender}"):
         return [wechat_text.TOO_FAST]
     try:
-        messages = await services.rasa.send(sender, text, {"channel": "wechat"})
+        reply = await services.rasa.send(sender, text, {"channel": "wechat"})
     except BotUnavailable as error:
         reference = services.journal.queue_undelivered(
             channel="wechat", sender_id=sender, message=text, reason=str(error)
         )
         log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
         return [wechat_text.UNAVAILABLE.format(reference=reference)]
-    rendered = wechat_text.render_bot_messages(messages) or wechat_text.EMPTY_ANSWER
+    rendered = wechat_text.render_bot_messages(reply.messages) or wechat_text.EMPTY_ANSWER
     return wechat_text.split_for_wechat(rendered)
 
 

@@ -2,7 +2,7 @@
 
 Three figures per question set:
 - NLU parse: Rasa's `/model/parse` (tokenise, featurise, DIET) for each question;
-- full policy turn: Rasa's REST webhook → dialogue policies → action server → retrieval → reply;
+- full policy turn: Rasa's (signed) gateway channel → dialogue policies → action server → retrieval → reply;
 - the same turn through the gateway (signed session, limits, relay), as a resident's browser sends it.
 With `--concurrency N` the turns are sent by N simulated residents at once, which gives throughput under load.
 
@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,8 +51,15 @@ def summarise(name: str, durations_ms: list[float], wall_s: float, concurrency: 
     )
 
 
-async def _timed_posts(url: str, bodies: list[dict], concurrency: int, params: dict | None = None) -> tuple[list[float], float, int]:
-    """POST every body, `concurrency` at a time; returns per-request milliseconds, wall seconds and failures."""
+Signer = Callable[[dict], tuple[bytes, dict[str, str]]]
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+async def _timed_posts(url: str, bodies: list[dict], concurrency: int, params: dict | None = None,
+                       sign: Signer | None = None) -> tuple[list[float], float, int]:
+    """POST every body, `concurrency` at a time; returns per-request milliseconds, wall seconds and failures.
+
+    With `sign`, each body is sent as the content and headers it returns (made just before sending)."""
     durations: list[float] = []
     errors = 0
     gate = asyncio.Semaphore(concurrency)
@@ -60,8 +68,9 @@ async def _timed_posts(url: str, bodies: list[dict], concurrency: int, params: d
         async def one(body: dict) -> None:
             nonlocal errors
             async with gate:
+                content, headers = sign(body) if sign else (json.dumps(body).encode(), JSON_HEADERS)
                 start = time.perf_counter()
-                response = await client.post(url, json=body, params=params)
+                response = await client.post(url, content=content, headers=headers, params=params)
                 durations.append((time.perf_counter() - start) * 1000)
                 if response.status_code != 200 or not response.json():
                     errors += 1
@@ -71,10 +80,25 @@ async def _timed_posts(url: str, bodies: list[dict], concurrency: int, params: d
         return durations, time.perf_counter() - start, errors
 
 
+def rasa_signer() -> Signer:
+    """Signs a `{"sender","message"}` body for Rasa's gateway channel, as the gateway does."""
+    from channels.rasa_client import signed_message
+    from hotline.settings import get_settings
+
+    settings = get_settings()
+    return lambda body: signed_message(settings, body["sender"], body["message"])
+
+
+def rasa_webhook(rasa_url: str) -> str:
+    from channels.rasa_client import WEBHOOK_PATH
+
+    return rasa_url + WEBHOOK_PATH
+
+
 def warm_up(rasa_url: str, questions: list[str], turns: int = 5) -> None:
     """Load the models behind both paths (DIET, TED, the knowledge base) before anything is timed."""
     warm = [{"sender": f"warm-{uuid.uuid4().hex[:8]}", "message": q} for q in questions[:turns]]
-    asyncio.run(_timed_posts(f"{rasa_url}/webhooks/rest/webhook", warm, 1))
+    asyncio.run(_timed_posts(rasa_webhook(rasa_url), warm, 1, sign=rasa_signer()))
 
 
 def measure_parses(rasa_url: str, token: str, questions: list[str]) -> LatencyFigures:
@@ -84,10 +108,11 @@ def measure_parses(rasa_url: str, token: str, questions: list[str]) -> LatencyFi
     return summarise("NLU parse", durations, wall, 1, errors)
 
 
-def measure_turns(name: str, base_url: str, senders: list[str], questions: list[str], concurrency: int) -> LatencyFigures:
-    """Time one turn per question on a Rasa-REST-shaped webhook (Rasa's own, or the gateway's alias)."""
+def measure_turns(name: str, url: str, senders: list[str], questions: list[str], concurrency: int,
+                  sign: Signer | None = None) -> LatencyFigures:
+    """Time one turn per question on a Rasa-REST-shaped webhook (Rasa's signed channel or the gateway's chat)."""
     bodies = [{"sender": sender, "message": q} for sender, q in zip(senders, questions, strict=True)]
-    durations, wall, errors = asyncio.run(_timed_posts(f"{base_url}/webhooks/rest/webhook", bodies, concurrency))
+    durations, wall, errors = asyncio.run(_timed_posts(url, bodies, concurrency, sign=sign))
     return summarise(name, durations, wall, concurrency, errors)
 
 
@@ -144,13 +169,13 @@ def latency(
         warm_up(rasa_url, texts)
         figures = [measure_parses(rasa_url, settings.rasa_token.get_secret_value(), texts)]
         for c in concurrency:
-            figures.append(measure_turns("turn via Rasa REST", rasa_url,
-                                         rasa_senders(len(texts)), texts, c))
-            figures.append(measure_turns("turn via gateway", gateway_url,
+            figures.append(measure_turns("turn via Rasa channel", rasa_webhook(rasa_url),
+                                         rasa_senders(len(texts)), texts, c, sign=rasa_signer()))
+            figures.append(measure_turns("turn via gateway", f"{gateway_url}/api/chat",
                                          gateway_senders(gateway_url, len(texts)), texts, c))
 
     table = Table(title=f"延迟（{len(texts)} 个问题，{questions}）", caption=(
-        "Rasa REST：REST → Rasa → 动作服务器 → 检索 → 回复；gateway：同一回合经网关 /api/chat（签名会话、限流、转发）"))
+        "Rasa channel：签名消息 → Rasa → 动作服务器 → 检索 → 回复；gateway：同一回合经网关 /api/chat（签名会话、限流、转发）"))
     for column in ("path", "n", "concurrency", "p50 ms", "p95 ms", "max ms", "per second", "errors"):
         table.add_column(column, justify="left" if column == "path" else "right")
     for f in figures:

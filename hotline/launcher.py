@@ -59,7 +59,7 @@ def run() -> None:
         rasa_server_spec,
     )
 
-    settings = get_settings()
+    settings = _settings_with_secrets()
     problems = missing_pieces(settings)
     if problems:
         console.print("[red]无法启动，缺少以下部分：[/red]")
@@ -101,6 +101,23 @@ def run() -> None:
     console.print("已全部停止。")
 
 
+def _settings_with_secrets() -> Settings:
+    """The settings, after generating development secrets on first start; a clear refusal in production."""
+    from hotline.secrets import InsecureSettings, ensure_secrets_file
+    from hotline.settings import secrets_file
+
+    try:
+        if get_settings().hotline_env == "development":
+            added = ensure_secrets_file(secrets_file())
+            if added:
+                console.print(f"已生成开发用密钥 {', '.join(added)}（{secrets_file()}，仅本人可读）")
+            get_settings.cache_clear()
+        return get_settings()
+    except InsecureSettings as error:
+        console.print(f"[red]无法启动：[/red]{error}")
+        raise typer.Exit(code=2) from None
+
+
 def _print_urls(settings: Settings) -> None:
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     console.print("[green]医保政策助手已启动[/green]")
@@ -110,6 +127,6 @@ def _print_urls(settings: Settings) -> None:
     )
     console.print(f"  微信公众号    {base}/wechat     （在公众号后台填写的服务器地址）")
     console.print(f"  健康检查      {base}/healthz")
-    console.print(f"  Rasa 服务器   http://127.0.0.1:{settings.rasa_port}（仅本机，令牌认证）")
+    console.print(f"  Rasa 服务器   http://{settings.rasa_host}:{settings.rasa_port}（仅网关可用：消息签名，API 令牌）")
     console.print(f"  日志目录      {settings.log_dir}")
     console.print("按 Ctrl-C 停止。")

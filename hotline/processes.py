@@ -62,17 +62,21 @@ def _python() -> str:
     return str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 
 
+def loopback_if_wildcard(host: str) -> str:
+    """Where this machine reaches a server bound to `host` (a wildcard bind is reached on loopback)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 def action_server_spec(settings: Settings, port: int | None = None) -> ServiceSpec:
     port = port or settings.action_server_port
     return ServiceSpec(
         name="actions",
-        # rasa-sdk reads only the (absent) tracing section of the endpoints file, but logs an error without one.
-        argv=[_python(), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
-              "--endpoints", str(PROJECT_ROOT / "bot" / "endpoints.yml")],
-        health_url=f"http://127.0.0.1:{port}/health",
-        # The action server reads the same settings from the environment as this process; rasa-sdk binds
-        # to SANIC_HOST, 0.0.0.0 by default, and only Rasa on this machine needs to reach it.
-        env={"ACTION_SERVER_PORT": str(port), "SANIC_HOST": "127.0.0.1"},
+        # actions/server.py: rasa-sdk's app behind ACTION_SERVER_SECRET, bound to settings.action_server_host.
+        argv=[_python(), "-m", "actions.server", "--port", str(port)],
+        health_url=f"http://{loopback_if_wildcard(settings.action_server_host)}:{port}/health",
+        # The action server reads its settings (secrets included) from the environment and the secrets file,
+        # like this process; only the port is handed over.
+        env={"ACTION_SERVER_PORT": str(port)},
     )
 
 
@@ -84,27 +88,41 @@ def rasa_server_spec(
 ) -> ServiceSpec:
     port = port or settings.rasa_port
     token = settings.rasa_token.get_secret_value()
+    host = settings.rasa_host
     return ServiceSpec(
         name="rasa",
+        # bot/rasa_server.py hands RASA_TOKEN to `rasa run --enable-api` inside its process: no secret in argv
         argv=[
-            str(settings.rasa_executable), "run",
-            "--interface", "127.0.0.1",  # loopback only: residents reach Rasa through the gateway
+            str(settings.rasa_executable.parent / "python"), str(PROJECT_ROOT / "bot" / "rasa_server.py"),
+            "--interface", host,  # loopback by default: residents reach Rasa through the gateway only
             "--port", str(port),
-            "--enable-api", "--auth-token", token,
             "--model", str(model or settings.rasa_model_dir / "hotline.tar.gz"),
             "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml",
         ],
         # /status needs the token and answers only once the model is loaded.
-        health_url=f"http://127.0.0.1:{port}/status?token={token}",
+        health_url=f"http://{loopback_if_wildcard(host)}:{port}/status?token={token}",
         cwd=PROJECT_ROOT / "bot",
         env={
+            **rasa_secrets_env(settings),
             "ACTION_SERVER_URL": action_server_url or settings.action_server_url,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
         },
         startup_timeout=240.0,
     )
+
+
+def rasa_secrets_env(settings: Settings) -> dict[str, str]:
+    """What Rasa's process needs from the settings it cannot read itself (its venv has no pydantic 2):
+    the API token (bot/rasa_server.py), the channel secret (credentials.yml), the action server secret
+    (endpoints.yml). Environment, never argv: `ps` shows every user the command lines."""
+    return {
+        "RASA_TOKEN": settings.rasa_token.get_secret_value(),
+        "RASA_CHANNEL_SECRET": settings.rasa_channel_secret.get_secret_value(),
+        "RASA_SIGNATURE_MAX_AGE": str(settings.rasa_signature_max_age),
+        "ACTION_SERVER_SECRET": settings.action_server_secret.get_secret_value(),
+    }
 
 
 def gateway_spec(settings: Settings, port: int | None = None, rasa_url: str | None = None,

@@ -7,18 +7,35 @@ Code receives a ``Settings`` object (``get_settings()`` or a FastAPI dependency)
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
+# Where `hotline run` keeps the secrets it generates on first start (mode 0600). Environment variables and
+# `.env` override its values; SECRETS_FILE moves it (the tests point it at a temporary file).
+DEFAULT_SECRETS_FILE = VAR_DIR / "secrets.env"
+
+
+def secrets_file() -> Path:
+    return Path(os.environ.get("SECRETS_FILE") or DEFAULT_SECRETS_FILE)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    # "production" refuses to start with a development secret or a short one (hotline/secrets.py).
+    hotline_env: Literal["development", "production"] = "development"
 
     # --- knowledge base -------------------------------------------------------------
     corpus_dir: Path = PROJECT_ROOT / "knowledge_base" / "corpus"
@@ -57,12 +74,23 @@ class Settings(BaseSettings):
 
     # --- processes ------------------------------------------------------------------
     rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa and the action server listen on loopback; set a private interface's address to split hosts.
+    rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
+    # Rasa's HTTP API (/status, /model/parse, /conversations): handed to Rasa inside its process, never argv.
     rasa_token: SecretStr = SecretStr("local-dev-rasa-token")
+    # Gateway → Rasa: HMAC-SHA256 over timestamp and body (hotline/hop_signature.py), checked by
+    # bot/connectors/gateway.py; a signature older than the window is refused, and never accepted twice.
+    rasa_channel_secret: SecretStr = SecretStr("local-dev-channel-secret")
+    rasa_signature_max_age: int = 60
     rasa_model_dir: Path = PROJECT_ROOT / "bot" / "models"
     rasa_executable: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+    action_server_host: str = "127.0.0.1"
     action_server_port: int = 5055
     action_server_url: str = "http://127.0.0.1:5055/webhook"
+    # Rasa → action server: sent as `Authorization: Bearer …` on every call (bot/endpoints.yml);
+    # actions/server.py refuses anything else with 401.
+    action_server_secret: SecretStr = SecretStr("local-dev-action-secret")
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     log_dir: Path = VAR_DIR / "logs"
@@ -70,6 +98,9 @@ class Settings(BaseSettings):
     # --- gateway / wechat -----------------------------------------------------------
     # Signs the sender ids the gateway issues (HMAC-SHA256); set a long random secret in production.
     gateway_secret: SecretStr = SecretStr("local-dev-gateway-secret")
+    # Keys the hashes that stand in for sender ids, client IPs and ID numbers in tables, and seals ID numbers
+    # on their way past Rasa (casework/pseudonyms.py, casework/sealed_ids.py).
+    identifier_hash_key: SecretStr = SecretStr("local-dev-identifier-key")
     gateway_max_body_bytes: int = 16_384
     gateway_max_message_chars: int = 500
     # Sliding one-minute windows; kept in process memory (one gateway process).
@@ -90,6 +121,28 @@ class Settings(BaseSettings):
     # WeChat retries after 5 s, so a passive reply must be ready before this; later answers go by API.
     wechat_reply_deadline: float = 4.5
     wechat_max_timestamp_age: int = 300
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments, then the environment, then .env, then the generated secrets file, then the defaults.
+        generated = DotEnvSettingsSource(settings_cls, env_file=secrets_file())
+        return init_settings, env_settings, dotenv_settings, generated, file_secret_settings
+
+    @model_validator(mode="after")
+    def _no_development_secrets_in_production(self) -> Settings:
+        from hotline.secrets import InsecureSettings, weak_secrets
+
+        # Not a ValueError: pydantic would wrap it in a ValidationError printing every input, secrets included.
+        if self.hotline_env == "production" and (problems := weak_secrets(self)):
+            raise InsecureSettings(problems)
+        return self
 
 
 @lru_cache

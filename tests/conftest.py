@@ -7,7 +7,9 @@ and free loopback ports, so a developer's running `make run` does not interfere.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,18 @@ from hotline.settings import PROJECT_ROOT, get_settings
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Random secrets for this run, in the environment every started process inherits, so nothing depends on
+    development defaults or on a developer's var/secrets.env (SECRETS_FILE points at an empty place)."""
+    from hotline.secrets import SECRETS
+
+    for spec in SECRETS:
+        wechat = spec.variable == "WECHAT_TOKEN"  # WeChat accepts letters and digits only
+        os.environ[spec.variable] = secrets.token_hex(16) if wechat else secrets.token_urlsafe(40)
+    os.environ["SECRETS_FILE"] = str(Path(tempfile.mkdtemp(prefix="hotline-secrets-")) / "secrets.env")
+    get_settings.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -120,13 +120,12 @@ def warm_bot_stack(bot_stack):  # type: ignore[no-untyped-def]
     """The running stack once the action server has loaded the knowledge base (it loads in the background)."""
     import time
 
-    import httpx
+    from channels.rasa_client import ask_rasa
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        replies = httpx.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook",
-                             json={"sender": "warm-up", "message": "异地就医备案怎么办理"}, timeout=90).json()
-        if any("citations" in (r.get("custom") or {}) for r in replies):
+        reply = ask_rasa(get_settings(), "warm-up", "异地就医备案怎么办理", rasa_url=bot_stack.rasa_url)
+        if any("citations" in (r.get("custom") or {}) for r in reply.messages):
             return bot_stack
         time.sleep(3)
     pytest.fail("知识库在 300 秒内没有加载完成：见 tests/artifacts/logs/actions.log")

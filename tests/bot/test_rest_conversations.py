@@ -1,4 +1,4 @@
-"""The real Rasa server and action server, talked to through the REST webhook like the gateway does."""
+"""The real Rasa server and action server, talked to through the signed gateway channel like the gateway does."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -14,6 +13,8 @@ from casework.db import session_scope
 from casework.enums import TicketCategory
 from casework.models import Ticket
 from casework.seed import demo_resident
+from channels.rasa_client import ask_rasa
+from hotline.settings import get_settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -22,10 +23,7 @@ EMPLOYEE = demo_resident("employee")
 
 
 def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
-    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=60)
-    response.raise_for_status()
-    return response.json()
+    return ask_rasa(get_settings(), sender, message, rasa_url=stack.rasa_url).messages
 
 
 def texts(replies: list[dict[str, Any]]) -> str:
@@ -100,5 +98,5 @@ def test_request_for_a_human_opens_a_ticket_with_a_number(warm_bot_stack) -> Non
     with session_scope(warm_bot_stack.database_url) as session:
         ticket = session.scalars(select(Ticket).where(Ticket.number == number.group(1))).one()
         assert ticket.category is TicketCategory.HUMAN_AGENT
-        assert ticket.channel == "rest" and ticket.sender_id == sender
+        assert ticket.channel == "gateway" and ticket.sender_id == sender
         assert "异地就医备案怎么办理" in ticket.transcript

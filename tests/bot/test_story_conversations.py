@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from casework.seed import DEMO_RESIDENTS
+from channels.rasa_client import ask_rasa
 from hotline.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -75,10 +76,8 @@ def test_conversation_runs_as_written(warm_bot_stack, story: dict[str, Any]) -> 
     for step in story["steps"]:
         if "user" in step:
             message = _ANNOTATION.sub(r"\1", step["user"])
-            response = httpx.post(f"{warm_bot_stack.rasa_url}/webhooks/rest/webhook",
-                                  json={"sender": sender, "message": message}, timeout=60)
-            response.raise_for_status()
-            replies.extend(r.get("text", "") for r in response.json())
+            reply = ask_rasa(get_settings(), sender, message, rasa_url=warm_bot_stack.rasa_url)
+            replies.extend(r.get("text", "") for r in reply.messages)
 
     token = get_settings().rasa_token.get_secret_value()
     tracker = httpx.get(f"{warm_bot_stack.rasa_url}/conversations/{sender}/tracker",

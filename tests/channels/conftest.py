@@ -76,6 +76,7 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
             "wechat_api_base_url": wechat_api.url,
         }
         settings = Settings(**{**defaults, **overrides})
+        rasa.secret = settings.rasa_channel_secret.get_secret_value()  # the fake refuses unsigned messages
         server, thread, url = run_gateway(settings)
         started.append((server, thread, rasa, wechat_api))
         return Gateway(url, settings, rasa, wechat_api)

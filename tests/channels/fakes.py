@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
-Handler = Callable[[str, str, dict[str, list[str]], bytes], tuple[int, Any]]
+Handler = Callable[[str, str, dict[str, list[str]], bytes, dict[str, str]], tuple[int, Any]]
 
 
 class FakeServer:
@@ -25,9 +25,16 @@ class FakeServer:
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, payload = handle(self.command, parsed.path, parse_qs(parsed.query), body)
+                status, payload = handle(
+                    self.command, parsed.path, parse_qs(parsed.query), body, dict(self.headers.items())
+                )
+                headers: dict[str, str] = {}
+                if isinstance(payload, dict) and "_body" in payload:  # a body with response headers
+                    headers, payload = payload.get("_headers", {}), payload["_body"]
                 data = json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -62,13 +69,16 @@ class Served:
         assert self.server
         return self.server.url
 
-    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
+                headers: dict[str, str]) -> tuple[int, Any]:
         raise NotImplementedError
 
 
 @dataclass
 class FakeRasa(Served):
-    """Rasa's REST webhook and /status, plus the action server's /health on the same port."""
+    """Rasa's gateway channel (checking the signature as bot/connectors/gateway.py does) and /status, plus the
+    action server's /health on the same port. `replies` returns the message list, or a dict
+    `{"messages": [...], "headers": {...}}` to send response headers (the intent) too."""
 
     replies: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda request: [
         {"recipient_id": request["sender"], "text": f"您问的是：{request['message']}"}
@@ -76,18 +86,30 @@ class FakeRasa(Served):
     delay: float = 0.0
     received: list[dict[str, Any]] = field(default_factory=list)
     actions_up: bool = True
+    secret: str | None = None  # the gateway's RASA_CHANNEL_SECRET, set by the make_gateway fixture
+    refused: list[str] = field(default_factory=list)
     server: FakeServer | None = None
 
-    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
+                headers: dict[str, str]) -> tuple[int, Any]:
+        from hotline.hop_signature import SignatureVerifier
+
         if path == "/status":
             return 200, {"model_file": "hotline.tar.gz"}
         if path == "/health":
             return (200, {"status": "ok"}) if self.actions_up else (503, {})
-        if path == "/webhooks/rest/webhook" and method == "POST":
+        if path == "/webhooks/gateway/webhook" and method == "POST":
+            problem = SignatureVerifier(self.secret or "").problem(headers, body) if self.secret else None
+            if problem:
+                self.refused.append(problem)
+                return 401, {"error": problem}
             request = json.loads(body)
             self.received.append(request)
             time.sleep(self.delay)
-            return 200, self.replies(request)
+            reply = self.replies(request)
+            if isinstance(reply, dict):
+                return 200, {"_body": reply["messages"], "_headers": reply.get("headers", {})}
+            return 200, reply
         return 404, {}
 
 
@@ -100,7 +122,8 @@ class FakeWeChatApi(Served):
     send_errcodes: list[int] = field(default_factory=list)
     server: FakeServer | None = None
 
-    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
+                headers: dict[str, str]) -> tuple[int, Any]:
         if path == "/cgi-bin/token":
             self.token_requests += 1
             return 200, {"access_token": f"TOKEN{self.token_requests}", "expires_in": 7200}
