@@ -1,4 +1,4 @@
-"""The resident asks for a person, complains or reports fraud (a ticket), or rates the service afterwards."""
+"""The resident asks for a person, complains or reports fraud (a ticket), or rates its handling afterwards."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions.conversation import actor, latest_entity, latest_intent, latest_text
 from actions.domain.phrasing import asks_how_filing_works
@@ -15,7 +16,15 @@ from actions.handover import escalate
 from actions.policy_answers import ActionAnswerPolicy
 from casework.db import session_scope
 from casework.enums import Rating, TicketCategory
-from casework.tickets import IllegalTransition, find_ticket, rate_ticket
+from casework.lifecycle import RATEABLE_STATUSES
+from casework.models import Ticket
+from casework.tickets import (
+    IllegalTransition,
+    due_text,
+    find_own_ticket,
+    latest_rateable_ticket,
+    rate_ticket,
+)
 
 CATEGORY_BY_INTENT: dict[str, TicketCategory] = {
     "request_human": TicketCategory.HUMAN_AGENT,
@@ -46,7 +55,11 @@ class ActionEscalateToHuman(Action):
 
 
 class ActionRecordRating(Action):
-    """Store the resident's rating on their ticket when it can be rated; the thanks is `utter_rating_thanks`."""
+    """The resident rates their answered ticket: 满意 / 基本满意 close it, 不满意 opens a 回访 (casework.ratings).
+
+    The ticket is the one this conversation opened, else the resident's latest answered one waiting for a rating;
+    only tickets opened from this same chat can be rated.
+    """
 
     def name(self) -> str:
         return "action_record_rating"
@@ -54,32 +67,55 @@ class ActionRecordRating(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        number = tracker.get_slot("ticket_number")
-        rating = rating_from_text(latest_entity(tracker, "rating") or latest_text(tracker))
-        if not number or rating is None:
+        text = latest_text(tracker)
+        rating = rating_from_text(latest_entity(tracker, "rating") or text)
+        if rating is None:
+            dispatcher.utter_message(response="utter_ask_rating")
             return []
         with session_scope() as session:
-            ticket = find_ticket(session, number)
+            ticket = _ticket_to_rate(session, tracker)
             if ticket is None:
+                dispatcher.utter_message(response="utter_no_ticket_to_rate")
                 return []
             try:
-                rate_ticket(ticket, rating, actor(tracker))
-            except IllegalTransition:
-                # The ticket is still being handled: the follow-up call after 办结 collects the rating.
-                dispatcher.utter_message(
-                    text=f"您的工单{number}还在办理中，办结后工作人员回访时会再请您评价。"
-                )
+                outcome = rate_ticket(ticket, rating, actor(tracker), "" if text.startswith("/") else text)
+            except IllegalTransition as refusal:
+                dispatcher.utter_message(text=str(refusal))
+                return []
+        if outcome.callback_due is not None:
+            dispatcher.utter_message(
+                text=CALLBACK_PROMISE.format(number=outcome.number, due=due_text(outcome.callback_due))
+            )
+        else:
+            dispatcher.utter_message(response="utter_rating_thanks")
         return []
 
 
-_POOR = re.compile(r"差|不满意|很不好|不好|[12]\s*分|一分|两分|二分|[12]\s*星")
-_FAIR = re.compile(r"中|一般|还行|凑合|基本满意|3\s*分|三分|3\s*星")
-_GOOD = re.compile(r"好|满意|不错|[45]\s*分|四分|五分|[45]\s*星|👍")
+CALLBACK_PROMISE = (
+    "很抱歉这次没有让您满意。我们已为工单{number}安排回访，工作人员会在{due}与您联系，并反馈整改情况。"
+)
+
+
+def _ticket_to_rate(session: Session, tracker: Tracker) -> Ticket | None:
+    number = tracker.get_slot("ticket_number")
+    own = find_own_ticket(session, number, sender_id=tracker.sender_id) if number else None
+    if own is not None and own.rating is None and own.status in RATEABLE_STATUSES:
+        return own
+    return latest_rateable_ticket(session, tracker.sender_id) or own
+
+
+_POOR = re.compile(r"不\S{0,2}满意|差评|很差|太差|不好|不行|[12]\s*[分星]|[一两二]\s*[分星颗]")
+_FAIR = re.compile(r"基本满意|一般|还行|凑合|还可以|中评|3\s*[分星]|三\s*[分星颗]")
+_GOOD = re.compile(r"满意|好评|很好|挺好|不错|满分|[45]\s*[分星]|[四五]\s*[分星颗]|👍")
 
 
 def rating_from_text(text: str) -> Rating | None:
-    """"差评" → 差, "还行" → 中, "5分" → 好; None when no rating can be read."""
-    for pattern, rating in ((_POOR, Rating.POOR), (_FAIR, Rating.FAIR), (_GOOD, Rating.GOOD)):
+    """ "差评" → 不满意, "还行" → 基本满意, "5星" → 满意; None when no rating can be read."""
+    for pattern, rating in (
+        (_POOR, Rating.DISSATISFIED),
+        (_FAIR, Rating.BASICALLY_SATISFIED),
+        (_GOOD, Rating.SATISFIED),
+    ):
         if pattern.search(text):
             return rating
     return None

@@ -65,9 +65,57 @@ class TicketStatus(StrEnum):
 
 
 class Rating(StrEnum):
-    GOOD = "好"
-    FAIR = "中"
-    POOR = "差"
+    """The resident's evaluation (评价) of how a ticket was handled, in the 12345/12393 wording."""
+
+    SATISFIED = "满意"
+    BASICALLY_SATISFIED = "基本满意"
+    DISSATISFIED = "不满意"  # opens a 回访 task
+
+
+class TicketEventKind(StrEnum):
+    """What a line of a ticket's history records; status changes are 流转, the rest keep the status."""
+
+    STATUS = "流转"
+    CLAIM = "认领"
+    REASSIGN = "改派"
+    RETURN = "退回"
+    MERGE = "合并"
+    RATING = "评价"
+    CALLBACK = "回访"
+    SUPERVISION = "督办"
+
+
+class MessageKind(StrEnum):
+    """What the gateway delivers to the resident's chat for a ticket."""
+
+    REPLY = "答复"  # an agent's reply
+    RATING_INVITATION = "评价邀请"  # sent when the ticket is answered
+    CALLBACK_FEEDBACK = "回访反馈"  # what the 回访 found and what was done
+
+
+class AgentRole(StrEnum):
+    AGENT = "坐席"
+    SUPERVISOR = "主管"  # sees everything, reassigns, supervision views
+
+
+class SupervisionKind(StrEnum):
+    OVERDUE = "超时未答复"
+    CALLBACK_OVERDUE = "回访超时"
+
+
+class SuggestionVerdict(StrEnum):
+    USEFUL = "有用"
+    WRONG = "错误"
+
+
+class TurnOutcome(StrEnum):
+    """How the assistant dealt with one resident message (for the supervisors' analytics)."""
+
+    ANSWERED = "已回答"  # a cited answer, confident
+    LOW_CONFIDENCE = "低置信回答"  # a cited answer the answer-quality bands mark as unsure
+    ABSTAINED = "未找到答案"  # the documents did not hold the answer
+    TICKET = "转工单"
+    OTHER = "其他"  # greetings, lookups, forms …
 
 
 class LookupKind(StrEnum):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,17 +24,23 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from casework.column_types import UtcDateTime, chinese_enum, utc_now
 from casework.enums import (
+    AgentRole,
     ClaimState,
     ContributionState,
     EnrolmentState,
     LookupKind,
     LookupOutcome,
+    MessageKind,
     OffsiteFilingState,
     OffsiteFilingType,
     Rating,
     Scheme,
+    SuggestionVerdict,
+    SupervisionKind,
     TicketCategory,
+    TicketEventKind,
     TicketStatus,
+    TurnOutcome,
 )
 
 # Deterministic constraint names so migrations can alter them on both SQLite (batch mode) and PostgreSQL.
@@ -202,12 +209,27 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rating: Mapped[Rating | None] = mapped_column(chinese_enum(Rating, "ticket_rating"))
     rating_comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The agent handling it; None = in the pool, waiting to be claimed.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the first 答复: what the SLA measures
+    # A duplicate (same resident, same topic) points at the ticket it was merged into and leaves the queue.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
+    assignee: Mapped[Agent | None] = relationship()
+    merged_into: Mapped[Ticket | None] = relationship(remote_side="Ticket.id", back_populates="duplicates")
+    duplicates: Mapped[list[Ticket]] = relationship(back_populates="merged_into", order_by="Ticket.id")
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[TicketNote]] = relationship(
+        back_populates="ticket", order_by="TicketNote.id", cascade="all, delete-orphan"
+    )
+    callbacks: Mapped[list[CallbackTask]] = relationship(
+        back_populates="ticket", order_by="CallbackTask.id", cascade="all, delete-orphan"
     )
 
 
@@ -227,6 +249,11 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TicketEventKind] = mapped_column(
+        chinese_enum(TicketEventKind, "ticket_event_kind"),
+        default=TicketEventKind.STATUS,
+        server_default=TicketEventKind.STATUS.value,
+    )
     from_status: Mapped[TicketStatus | None] = mapped_column(chinese_enum(TicketStatus, "event_from_status"))
     to_status: Mapped[TicketStatus] = mapped_column(chinese_enum(TicketStatus, "event_to_status"))
     actor: Mapped[str] = mapped_column(String(128))
@@ -247,8 +274,136 @@ class TicketMessage(Base):
     channel: Mapped[str] = mapped_column(String(32))
     sender_id: Mapped[str] = mapped_column(String(128))
     author: Mapped[str] = mapped_column(String(128))  # the agent
+    kind: Mapped[MessageKind] = mapped_column(
+        chinese_enum(MessageKind, "ticket_message_kind"),
+        default=MessageKind.REPLY,
+        server_default=MessageKind.REPLY.value,
+    )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class TicketNote(Base):
+    """An internal note on a ticket: for agents and supervisors only, never delivered to the resident."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="notes")
+
+
+class CallbackTask(Base):
+    """A 回访 (follow-up call) owed to a resident who rated a ticket 不满意, due within N working days."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(Text)  # what the resident was told about the 整改
+    supervised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 督办 raised when it ran late
+
+    ticket: Mapped[Ticket] = relationship(back_populates="callbacks")
+
+
+class SupervisionEvent(Base):
+    """A 督办 raised on a ticket: its answer or its 回访 ran past the time limit."""
+
+    __tablename__ = "supervision_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SupervisionKind] = mapped_column(chinese_enum(SupervisionKind, "supervision_kind"))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the limit that was missed
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class Agent(Base):
+    """A hotline agent or supervisor who logs in to the desk. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[AgentRole] = mapped_column(chinese_enum(AgentRole, "agent_role"))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset by a good login
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AgentSession(Base):
+    """A desk login: only the SHA-256 of its random token is stored, so a database dump logs no one in."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    agent: Mapped[Agent] = relationship()
+
+
+class AssistSuggestion(Base):
+    """One suggested answer shown to an agent, and what the agent did with it (inserted, marked)."""
+
+    __tablename__ = "assist_suggestions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shown_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    query: Mapped[str] = mapped_column(Text)  # masked
+    rank: Mapped[int] = mapped_column(Integer)  # 1 = the top suggestion
+    chunk_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(300))
+    confidence: Mapped[float] = mapped_column(Float)
+    inserted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    verdict: Mapped[SuggestionVerdict | None] = mapped_column(
+        chinese_enum(SuggestionVerdict, "suggestion_verdict")
+    )
+    verdict_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConversationTurn(Base):
+    """One resident message and how the assistant dealt with it, for daily counts and hot topics.
+
+    `conversation` is a keyed hash of the sender id (counts conversations without naming anyone); the
+    question is stored masked.
+    """
+
+    __tablename__ = "conversation_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[TurnOutcome] = mapped_column(chinese_enum(TurnOutcome, "turn_outcome"))
+    band: Mapped[str | None] = mapped_column(String(16))  # the answer's confidence band, when it has one
+    question: Mapped[str] = mapped_column(String(500))
+    answer_chunk_id: Mapped[str | None] = mapped_column(String(128))  # the passage that answered
+    answer_source: Mapped[str | None] = mapped_column(String(300))
+    ticket_number: Mapped[str | None] = mapped_column(String(32))

@@ -1,7 +1,9 @@
-"""Messages agents send back to residents, queued per ticket and delivered to the chat the ticket came from.
+"""What the ticket side sends to the resident's chat: agents' replies, the invitation to rate, 回访 feedback.
 
-The web page fetches its messages (`messages_for_sender`, fetched = delivered); the gateway's WeChat outbox
-claims the rest (`claim_undelivered`) and sends them as customer-service messages.
+Messages are queued per ticket and delivered to the chat the ticket came from — and to the chats of tickets
+merged into it, since those are the same resident. The web page fetches its messages (`messages_for_sender`,
+fetched = delivered); the gateway's WeChat outbox claims the rest (`claim_undelivered`) and sends them as
+customer-service messages.
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.column_types import utc_now
+from casework.enums import MessageKind
 from casework.models import Ticket, TicketMessage
+from casework.senders import stored_sender
 from hotline.privacy import mask_text
+
+RATING_INVITATION_TEXT = (
+    "您的工单{number}已答复。请您对本次办理进行评价：满意、基本满意或不满意，也可以附上您的意见。"
+)
 
 
 @dataclass(frozen=True)
@@ -27,28 +35,60 @@ class AgentMessage:
     author: str
     text: str
     created_at: datetime
+    kind: MessageKind = MessageKind.REPLY
+
+
+def queue_message(
+    ticket: Ticket, *, kind: MessageKind, author: str, text: str, now: datetime | None = None
+) -> list[TicketMessage]:
+    """One message per chat of this resident (the ticket's, and those of tickets merged into it)."""
+    moment = now or utc_now()
+    recipients = dict.fromkeys((t.channel, t.sender_id) for t in [ticket, *ticket.duplicates])
+    messages = [
+        TicketMessage(
+            channel=channel,
+            sender_id=sender,
+            author=author,
+            kind=kind,
+            text=mask_text(text),
+            created_at=moment,
+        )
+        for channel, sender in recipients
+    ]
+    ticket.messages.extend(messages)
+    return messages
 
 
 def add_agent_message(
-    session: Session, ticket: Ticket, *, author: str, text: str, now: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    author: str,
+    text: str,
+    kind: MessageKind = MessageKind.REPLY,
+    now: datetime | None = None,
 ) -> AgentMessage:
-    """Queue an agent's reply for delivery to the chat the ticket came from."""
-    message = TicketMessage(
-        channel=ticket.channel,
-        sender_id=ticket.sender_id,
-        author=author,
-        text=mask_text(text),
-        created_at=now or utc_now(),
-    )
-    ticket.messages.append(message)
+    """Queue an agent's reply for delivery to the resident's chat; returns the first queued message."""
+    messages = queue_message(ticket, kind=kind, author=author, text=text, now=now)
     session.flush()
-    return _agent_message(message, ticket.number)
+    return _agent_message(messages[0], ticket.number)
+
+
+def invite_rating(ticket: Ticket, *, now: datetime | None = None) -> None:
+    """Ask the resident to rate, once the ticket is answered (the gateway adds the buttons or the link)."""
+    queue_message(
+        ticket,
+        kind=MessageKind.RATING_INVITATION,
+        author="system:评价邀请",
+        text=RATING_INVITATION_TEXT.format(number=ticket.number),
+        now=now,
+    )
 
 
 def messages_for_sender(
     session: Session, sender_id: str, *, after_id: int = 0, limit: int = 50, now: datetime | None = None
 ) -> list[AgentMessage]:
-    """Agents' replies to `sender_id`'s tickets after message `after_id`, oldest first; fetched means delivered.
+    """Messages to `sender_id` after message `after_id`, oldest first; fetched means delivered.
 
     Sender ids are namespaced (`web:…`, `wechat:…`) and issued by the gateway, so the id alone picks the
     resident's messages, whatever channel label the ticket was opened with.
@@ -56,7 +96,7 @@ def messages_for_sender(
     rows = session.execute(
         select(TicketMessage, Ticket.number)
         .join(Ticket, Ticket.id == TicketMessage.ticket_id)
-        .where(TicketMessage.sender_id == sender_id, TicketMessage.id > after_id)
+        .where(TicketMessage.sender_id == stored_sender(sender_id), TicketMessage.id > after_id)
         .order_by(TicketMessage.id)
         .limit(limit)
     ).all()
@@ -67,7 +107,7 @@ def messages_for_sender(
 def claim_undelivered(
     session: Session, *, sender_prefix: str, limit: int = 20, now: datetime | None = None
 ) -> list[AgentMessage]:
-    """Undelivered replies to senders whose id starts with `sender_prefix`, marked delivered in the caller's
+    """Undelivered messages to senders whose id starts with `sender_prefix`, marked delivered in the caller's
     transaction; rows another transaction holds are skipped, so two gateway processes never send one twice."""
     rows = session.execute(
         select(TicketMessage, Ticket.number)
@@ -97,4 +137,5 @@ def _agent_message(message: TicketMessage, number: str) -> AgentMessage:
         message.author,
         message.text,
         message.created_at,
+        MessageKind(message.kind),
     )

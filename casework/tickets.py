@@ -3,7 +3,9 @@
 The parts live in small modules, re-exported here because both processes call them through this one name:
 `casework.calendar` (working time), `casework.time_limits` (limits per category, from YAML),
 `casework.lifecycle` (the 12393 states and `transition`), `casework.supervision` (督办),
-`casework.ratings` (the resident's rating), `casework.replies` (agents' messages to the resident's chat).
+`casework.ratings` (the resident's rating), `casework.callbacks` (回访 tasks), `casework.replies` (messages to
+the resident's chat), `casework.senders` (how sender ids are kept). The agent desk's side is in
+`casework.queue` (views), `casework.handling` (claim, reply, merge …), `casework.sla` and `casework.agents`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ from sqlalchemy.orm import Session
 from casework.calendar import WorkingCalendar, default_calendar
 from casework.column_types import CHINA_TZ, utc_now
 from casework.enums import Rating, TicketCategory, TicketStatus
-from casework.lifecycle import LEGAL_TRANSITIONS, IllegalTransition, allowed_next, transition
+from casework.lifecycle import (
+    LEGAL_TRANSITIONS,
+    RATEABLE_STATUSES,
+    IllegalTransition,
+    allowed_next,
+    open_callback,
+    transition,
+)
 from casework.models import Resident, Ticket, TicketEvent, TicketSequence
 from casework.ratings import rate_ticket
 from casework.replies import AgentMessage, add_agent_message, claim_undelivered, messages_for_sender
+from casework.senders import stored_sender
 from casework.supervision import supervise_overdue
 from casework.time_limits import TimeLimitRules, default_time_limits
 from casework.verification import VerifiedResident
@@ -36,12 +46,16 @@ __all__ = [
     "add_agent_message",
     "allowed_next",
     "claim_undelivered",
+    "due_text",
+    "find_own_ticket",
     "find_ticket",
+    "latest_rateable_ticket",
     "messages_for_sender",
     "open_ticket",
     "rate_ticket",
     "supervise_overdue",
     "ticket_progress",
+    "tickets_for_sender",
     "transition",
 ]
 
@@ -59,9 +73,13 @@ class TicketReceipt:
 
     @property
     def due_text(self) -> str:
-        """`11月24日 11:00前` in China time, for telling the resident."""
-        local = self.due_at.astimezone(CHINA_TZ)
-        return f"{local.month}月{local.day}日 {local:%H:%M}前"
+        return due_text(self.due_at)
+
+
+def due_text(moment: datetime) -> str:
+    """`11月24日 11:00前` in China time, for telling the resident."""
+    local = moment.astimezone(CHINA_TZ)
+    return f"{local.month}月{local.day}日 {local:%H:%M}前"
 
 
 def open_ticket(
@@ -93,7 +111,7 @@ def open_ticket(
         category=kind,
         status=TicketStatus.RECEIVED,
         channel=channel,
-        sender_id=sender_id,
+        sender_id=stored_sender(sender_id),
         resident_id=resident.resident_id if resident else None,
         resident_masked=resident.masked_subject if resident else None,
         summary=mask_text(summary, known_names)[:500] if summary else None,
@@ -106,7 +124,7 @@ def open_ticket(
         TicketEvent(
             from_status=None,
             to_status=TicketStatus.RECEIVED,
-            actor=mask_text(f"{channel}:{sender_id}"),
+            actor=mask_text(f"{channel}:{stored_sender(sender_id)}"),
             note=f"智能助手自动受理（{kind}）",
             occurred_at=now,
         )
@@ -150,6 +168,8 @@ def _resident_names(session: Session, resident: VerifiedResident | None) -> tupl
 
 @dataclass(frozen=True)
 class TicketView:
+    """A ticket as its resident may see it: no transcript, no agents' notes."""
+
     number: str
     category: TicketCategory
     status: TicketStatus
@@ -158,26 +178,72 @@ class TicketView:
     supervised: bool
     rating: Rating | None
     events: tuple[tuple[datetime, TicketStatus | None, TicketStatus, str], ...] = field(default=())
+    merged_into: str | None = None
+    callback_due: datetime | None = None  # an open 回访 task
+
+    @property
+    def rateable(self) -> bool:
+        return self.status in RATEABLE_STATUSES and self.merged_into is None
 
 
 def find_ticket(session: Session, number: str) -> Ticket | None:
     return session.scalars(select(Ticket).where(Ticket.number == number.strip())).first()
 
 
-def ticket_progress(session: Session, number: str, *, channel: str, sender_id: str) -> TicketView | None:
-    """A ticket's progress for the resident who opened it; None for unknown numbers and for other people's."""
+def find_own_ticket(session: Session, number: str, *, sender_id: str) -> Ticket | None:
+    """The ticket if `sender_id`'s chat opened it; None for unknown numbers and for other people's.
+
+    Sender ids are namespaced (`web:…`, `wechat:…`) and issued by the gateway, so the id alone identifies the
+    resident's chat.
+    """
     ticket = find_ticket(session, number)
-    if ticket is None or (ticket.channel, ticket.sender_id) != (channel, sender_id):
+    if ticket is None or ticket.sender_id != stored_sender(sender_id):
         return None
+    return ticket
+
+
+def ticket_progress(session: Session, number: str, *, sender_id: str) -> TicketView | None:
+    """A ticket's progress for the resident who opened it; None for unknown numbers and for other people's."""
+    ticket = find_own_ticket(session, number, sender_id=sender_id)
+    return _view(ticket) if ticket is not None else None
+
+
+def tickets_for_sender(session: Session, sender_id: str, *, limit: int = 3) -> list[TicketView]:
+    """The resident's most recent tickets, newest first."""
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.sender_id == stored_sender(sender_id))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    ).all()
+    return [_view(ticket) for ticket in tickets]
+
+
+def latest_rateable_ticket(session: Session, sender_id: str) -> Ticket | None:
+    """The resident's most recently answered ticket still waiting for a rating (for "满意" in the chat)."""
+    return session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.sender_id == stored_sender(sender_id),
+            Ticket.status.in_(RATEABLE_STATUSES),
+            Ticket.merged_into_id.is_(None),
+            Ticket.rating.is_(None),
+        )
+        .order_by(Ticket.answered_at.desc(), Ticket.id.desc())
+    ).first()
+
+
+def _view(ticket: Ticket) -> TicketView:
+    task = open_callback(ticket)
     return TicketView(
         ticket.number,
-        ticket.category,
-        ticket.status,
+        TicketCategory(ticket.category),
+        TicketStatus(ticket.status),
         ticket.created_at,
         ticket.due_at,
         ticket.supervised,
-        ticket.rating,
+        Rating(ticket.rating) if ticket.rating else None,
         tuple((e.occurred_at, e.from_status, e.to_status, e.note) for e in ticket.events),
+        ticket.merged_into.number if ticket.merged_into else None,
+        task.due_at if task else None,
     )
-
-

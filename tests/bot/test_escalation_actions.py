@@ -13,6 +13,7 @@ from casework.db import session_scope
 from casework.enums import Rating, TicketCategory, TicketStatus
 from casework.models import Ticket
 from casework.seed import demo_resident
+from casework.tickets import find_ticket
 
 EMPLOYEE = demo_resident("employee")
 
@@ -75,41 +76,77 @@ def test_ticket_of_a_verified_resident_names_them_masked(database, conversation)
     assert ticket.resident_masked == resident.masked_subject and EMPLOYEE.id_number not in ticket.resident_masked
 
 
-def test_rating_is_stored_on_a_closed_ticket(database, conversation) -> None:
+def _answered(conversation, sender_id: str = "resident-1") -> str:
+    """A ticket opened in this chat and answered by an agent; returns its number."""
     from casework.tickets import find_ticket, transition
 
-    _, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human"))
-    number = slots["ticket_number"]
+    tracker = conversation.tracker("转人工", "request_human", sender_id=sender_id)
+    _, slots = conversation.run(ActionEscalateToHuman(), tracker)
     with session_scope() as session:
-        ticket = find_ticket(session, number)
-        for status in (TicketStatus.HANDLING, TicketStatus.ANSWERED, TicketStatus.CLOSED):
+        ticket = find_ticket(session, slots["ticket_number"])
+        for status in (TicketStatus.HANDLING, TicketStatus.ANSWERED):
             transition(ticket, status, "agent:test")
+    return slots["ticket_number"]
+
+
+def test_a_satisfied_rating_closes_the_answered_ticket(database, conversation) -> None:
+    number = _answered(conversation)
     tracker = conversation.tracker("非常满意", "give_rating", slots={"ticket_number": number},
-                                   entities=[{"entity": "rating", "value": "好"}])
-    conversation.run(ActionRecordRating(), tracker)
+                                   entities=[{"entity": "rating", "value": "满意"}])
+    messages, _ = conversation.run(ActionRecordRating(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_rating_thanks"]
     with session_scope() as session:
         ticket = find_ticket(session, number)
-        assert ticket.rating is Rating.GOOD and ticket.status is TicketStatus.RATED
+        assert ticket.rating is Rating.SATISFIED and ticket.status is TicketStatus.RATED
+        assert ticket.rating_comment == "非常满意"
 
 
-def test_rating_of_a_ticket_still_open_is_acknowledged_not_stored(database, conversation) -> None:
+def test_a_later_session_rates_the_latest_answered_ticket_of_the_same_chat(database, conversation) -> None:
+    number = _answered(conversation, sender_id="web:returning")
+    _answered(conversation, sender_id="web:someone-else")
+    tracker = conversation.tracker("不满意，问题没有解决", "give_rating", sender_id="web:returning")  # no slot
+    messages, _ = conversation.run(ActionRecordRating(), tracker)
+    assert "安排回访" in conversation.texts(messages) and "前与您联系" in conversation.texts(messages)
+    with session_scope() as session:
+        ticket = find_ticket(session, number)
+        assert ticket.status is TicketStatus.FOLLOWED_UP and ticket.rating is Rating.DISSATISFIED
+        assert len(ticket.callbacks) == 1 and ticket.callbacks[0].done_at is None
+        assert [t.rating for t in session.scalars(select(Ticket)) if t.number != number] == [None]
+
+
+def test_a_ticket_of_another_chat_is_not_rated(database, conversation) -> None:
+    number = _answered(conversation, sender_id="web:owner")
+    tracker = conversation.tracker("差评", "give_rating", slots={"ticket_number": number}, sender_id="web:other")
+    messages, _ = conversation.run(ActionRecordRating(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_no_ticket_to_rate"]
+    with session_scope() as session:
+        assert find_ticket(session, number).rating is None
+
+
+def test_rating_of_a_ticket_still_open_is_explained_not_stored(database, conversation) -> None:
     _, slots = conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human"))
     tracker = conversation.tracker("差评", "give_rating", slots={"ticket_number": slots["ticket_number"]})
     messages, _ = conversation.run(ActionRecordRating(), tracker)
-    assert "办结后" in conversation.texts(messages)
+    assert "答复后才能评价" in conversation.texts(messages)
     with session_scope() as session:
         assert session.scalars(select(Ticket)).one().rating is None
 
 
-def test_rating_without_a_ticket_needs_no_database(conversation) -> None:
+def test_a_rating_with_no_ticket_waiting_says_so(database, conversation) -> None:
     messages, slots = conversation.run(ActionRecordRating(), conversation.tracker("5分", "give_rating"))
-    assert messages == [] and slots == {}
+    assert [m.get("response") for m in messages] == ["utter_no_ticket_to_rate"] and slots == {}
+
+
+def test_words_that_are_no_rating_get_the_three_choices(conversation) -> None:
+    messages, _ = conversation.run(ActionRecordRating(), conversation.tracker("嗯", "give_rating"))
+    assert [m.get("response") for m in messages] == ["utter_ask_rating"]
 
 
 @pytest.mark.parametrize(
     ("text", "rating"),
-    [("差评", Rating.POOR), ("不满意", Rating.POOR), ("一般般吧", Rating.FAIR), ("5分", Rating.GOOD),
-     ("很满意", Rating.GOOD), ("嗯", None)],
+    [("差评", Rating.DISSATISFIED), ("不满意", Rating.DISSATISFIED), ("不太满意", Rating.DISSATISFIED),
+     ("1星", Rating.DISSATISFIED), ("基本满意", Rating.BASICALLY_SATISFIED), ("一般般吧", Rating.BASICALLY_SATISFIED),
+     ("5分", Rating.SATISFIED), ("很满意", Rating.SATISFIED), ("好评", Rating.SATISFIED), ("嗯", None)],
 )
 def test_rating_words_are_read(text, rating) -> None:
     assert rating_from_text(text) is rating

@@ -24,7 +24,7 @@ INTENTS = {
     "greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "chitchat", "out_of_scope",
     "policy_question", "check_enrollment", "check_contributions", "check_account_balance",
     "check_reimbursement", "check_offsite_filing", "check_e_voucher", "report_fraud", "complaint",
-    "request_human", "give_rating", "inform",
+    "request_human", "give_rating", "ask_ticket_progress", "inform",
 }
 # "How does X work" vs "what is MY X" is the hard distinction, so these need many more examples.
 CRUX_INTENTS = {

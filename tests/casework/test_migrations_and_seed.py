@@ -39,6 +39,13 @@ TABLES = {
     "ticket_events",
     "ticket_messages",
     "ticket_sequences",
+    "ticket_notes",
+    "callback_tasks",
+    "supervision_events",
+    "agents",
+    "agent_sessions",
+    "assist_suggestions",
+    "conversation_turns",
     "alembic_version",
 }
 

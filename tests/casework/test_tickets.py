@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from casework.calendar import WorkingCalendar
 from casework.column_types import CHINA_TZ
 from casework.db import session_factory
-from casework.enums import Rating, TicketCategory, TicketStatus
+from casework.enums import Rating, SupervisionKind, TicketCategory, TicketEventKind, TicketStatus
 from casework.models import Ticket
 from casework.seed import demo_resident
 from casework.tickets import (
@@ -167,7 +167,7 @@ def test_transcript_and_resident_are_stored_masked(session: Session) -> None:
     )
     session.commit()
     stored = session.scalars(select(Ticket).where(Ticket.number == receipt.number)).one()
-    everything = " ".join([stored.transcript, stored.summary, stored.resident_masked])
+    everything = f"{stored.transcript} {stored.summary} {stored.resident_masked}"
     for raw in (demo.id_number, demo.phone, spaced_id, "138-0000-0001", demo.name):
         assert raw not in everything
     assert "3601**********9014" in stored.transcript and "138****0001" in stored.transcript
@@ -186,10 +186,10 @@ def test_full_lifecycle_through_rating_is_recorded(session: Session) -> None:
     ticket = _open(session)
     for status in (S.DISPATCHED, S.HANDLING, S.ANSWERED, S.CLOSED, S.FOLLOWED_UP):
         transition(ticket, status, "agent:wang", f"to {status}")
-    rate_ticket(ticket, Rating.GOOD, "rest:sender-1", "回复很及时")
+    rate_ticket(ticket, Rating.SATISFIED, "rest:sender-1", "回复很及时")
     session.commit()
-    assert ticket.status is S.RATED and ticket.rating is Rating.GOOD and ticket.rating_comment == "回复很及时"
-    assert [e.to_status for e in ticket.events] == [
+    assert ticket.status is S.RATED and ticket.rating is Rating.SATISFIED and ticket.rating_comment == "回复很及时"
+    assert [e.to_status for e in ticket.events if e.kind is TicketEventKind.STATUS] == [
         S.RECEIVED,
         S.DISPATCHED,
         S.HANDLING,
@@ -224,11 +224,11 @@ def test_illegal_transitions_are_refused_and_change_nothing(
     assert (ticket.status, len(ticket.events)) == before
 
 
-def test_rating_before_closing_is_refused(session: Session) -> None:
+def test_rating_before_the_answer_is_refused(session: Session) -> None:
     ticket = _open(session)
     transition(ticket, S.HANDLING, "agent:wang")
-    with pytest.raises(IllegalTransition, match="办结后才能评价"):
-        rate_ticket(ticket, "差", "rest:sender-1")
+    with pytest.raises(IllegalTransition, match="答复后才能评价"):
+        rate_ticket(ticket, "不满意", "rest:sender-1")
     assert ticket.rating is None
 
 
@@ -247,7 +247,8 @@ def test_overdue_open_tickets_are_supervised_once(session: Session) -> None:
         transition(answered, status, "agent:wang")
     next_day = MONDAY_10AM + timedelta(days=1)
 
-    assert supervise_overdue(session, now=next_day) == [overdue.number]
+    [event] = supervise_overdue(session, now=next_day)
+    assert (event.ticket.number, event.kind, event.due_at) == (overdue.number, SupervisionKind.OVERDUE, overdue.due_at)
     assert overdue.status is S.SUPERVISED and overdue.supervised and overdue.supervised_at == next_day
     assert on_time.status is S.RECEIVED and answered.status is S.ANSWERED
     transition(overdue, S.HANDLING, "agent:wang", "已督促办理")
@@ -277,7 +278,7 @@ def test_agent_replies_are_queued_for_the_same_chat_and_delivered_once(session: 
 def test_progress_is_shown_only_to_the_chat_that_opened_the_ticket(session: Session) -> None:
     ticket = _open(session, sender_id="web-abc")
     transition(ticket, S.DISPATCHED, "agent:wang", "派至医保经办科")
-    view = ticket_progress(session, ticket.number, channel="rest", sender_id="web-abc")
+    view = ticket_progress(session, ticket.number, sender_id="web-abc")
     assert view.status is S.DISPATCHED and [e[2] for e in view.events] == [S.RECEIVED, S.DISPATCHED]
-    assert ticket_progress(session, ticket.number, channel="rest", sender_id="someone-else") is None
-    assert ticket_progress(session, "12393-20000101-0001", channel="rest", sender_id="web-abc") is None
+    assert ticket_progress(session, ticket.number, sender_id="someone-else") is None
+    assert ticket_progress(session, "12393-20000101-0001", sender_id="web-abc") is None
