@@ -11,7 +11,7 @@ def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMe
     from casework.db import session_scope
     from casework.tickets import messages_for_sender
 
-    after_id = int(since) if since and since.isdigit() else 0
+    after_id = int(since) if since and since.isascii() and since.isdigit() else 0
     with session_scope(settings.database_url) as session:
         replies = messages_for_sender(session, sender_id, after_id=after_id)
     messages = [

@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels import chat, health, wechat, wechat_outbox
+from channels import chat, errors, health, wechat, wechat_outbox
+from channels import assist, desk, desk_auth, ratings, supervision, tickets_api
+from channels.deps import install_domain_errors
 from channels.limits import BodySizeLimit
 from channels.logging_setup import route_logs_through_masking
 from channels.services import Services
@@ -34,17 +35,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outbox = asyncio.create_task(
             wechat_outbox.run_forever(settings, wechat.state_of(services).api, services.journal)
         )
+        supervising = asyncio.create_task(supervision.run_forever(settings))
         yield
+        supervising.cancel()
         outbox.cancel()
+        await assist.shutdown(services)
         await wechat.shutdown(services)
         await services.rasa.aclose()
 
     app = FastAPI(title="12393 医保热线政策助手 · 网关", lifespan=lifespan)
     app.state.services = services
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(wechat.router)
+    # The agent desk: login, tickets, suggested answers, supervision; the resident's rating link.
+    install_domain_errors(app)
+    for surface in (desk_auth, tickets_api, assist, supervision, ratings, desk):
+        app.include_router(surface.router)
+    app.include_router(tickets_api.agents_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -63,29 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost, so an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.gateway_max_body_bytes)
     return app
-
-
-async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
-    """400 for a body that is not JSON at all, 422 naming the field for JSON of the wrong shape."""
-    assert isinstance(error, RequestValidationError)
-    problems = error.errors()
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        return JSONResponse(
-            status_code=400,
-            content={
-                "detail": "请求内容不是合法的 JSON。/ Malformed JSON body.",
-            },
-        )
-    fields = "; ".join(
-        f"{'.'.join(str(part) for part in problem.get('loc', ()) if part != 'body')}: {problem.get('msg')}"
-        for problem in problems
-    )
-    return JSONResponse(
-        status_code=422,
-        content={
-            "detail": f"请求格式不正确：{fields} / Invalid request: {fields}",
-        },
-    )
 
 
 app = create_app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 
 UNAVAILABLE_DETAIL = (
-    "抱歉，智能助手暂时无法回答。您的留言已记录（编号 {reference}），工作人员会尽快处理；"
-    "紧急问题请拨打 12393 医保服务热线。/ The assistant is unavailable; your message was kept for staff."
+    "抱歉，系统繁忙，智能助手暂时无法回答。您的留言已记录（编号 {reference}），工作人员会尽快处理；"
+    "紧急问题请拨打 12393 医保服务热线。/ The assistant is busy; your message was kept for staff."
 )
 SESSION_DETAIL = (
     "会话无效或已过期，请刷新页面后重试。/ Missing or invalid session: call POST /api/session first."
@@ -114,7 +114,7 @@ def feedback(
 @router.get("/api/messages", response_model=AgentMessages)
 def agent_messages(
     services: ServicesDep,
-    since: str | None = None,
+    since: Annotated[str | None, Query(pattern=r"^[0-9]{0,18}$", description="the last `next_since`")] = None,
     sender: Annotated[str | None, Header(alias=SENDER_HEADER)] = None,
     cookie: SessionCookie = None,
 ) -> AgentMessages:

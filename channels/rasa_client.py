@@ -97,7 +97,28 @@ class RasaClient:
             response = await self._http.post(f"{self.rasa_url}{WEBHOOK_PATH}", content=body, headers=headers)
         except httpx.HTTPError as error:
             raise BotUnavailable(f"Rasa did not answer: {error!r}") from error
-        return read_reply(response)
+        reply = read_reply(response)
+        if not reply.messages:
+            # Every turn of this bot says something; silence means an action failed (the action server died
+            # mid-request, Rasa logged it and went on), so the message is kept and the resident told.
+            raise BotUnavailable("Rasa answered with no message (an action failed)")
+        return reply
+
+    async def parse(self, text: str) -> BotReply:
+        """What Rasa's NLU reads in `text` (token-protected `/model/parse`), as a BotReply without messages.
+
+        Nothing is added to any conversation; the text should be masked (agent assist passes desk text)."""
+        try:
+            response = await self._http.post(
+                f"{self.rasa_url}/model/parse", params={"token": self._token}, json={"text": text},
+                timeout=10.0,
+            )
+            response.raise_for_status()
+            intent = response.json().get("intent") or {}
+        except (httpx.HTTPError, ValueError) as error:
+            raise BotUnavailable(f"Rasa did not parse: {error!r}") from error
+        confidence = intent.get("confidence")
+        return BotReply([], intent.get("name"), float(confidence) if confidence is not None else None)
 
     async def rasa_status(self) -> tuple[bool, str]:
         try:

@@ -2,8 +2,9 @@
 
 wechatpy parses the XML, renders replies and does the AES crypto of safe mode. What it leaves out is here:
 signatures are compared in constant time, requests older than `wechat_max_timestamp_age` are refused,
-retries are answered once (deduplicated by MsgId, or FromUserName+CreateTime for events), and `]]>` in a
-reply cannot break the XML. WeChat waits 5 s and then retries, so an answer not ready within
+retries are answered once (keyed by sender and MsgId, or sender and CreateTime without one, in a store every
+gateway worker shares: `channels/shared_state.py`), fields that are not what WeChat sends are refused (400),
+and `]]>` in a reply cannot break the XML. WeChat waits 5 s and then retries, so an answer not ready within
 `wechat_reply_deadline` is acknowledged with `success` and delivered by the customer-service API instead.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -29,6 +32,7 @@ from channels import wechat_text
 from channels.rasa_client import BotUnavailable
 from channels.services import Services, get_services
 from channels.sessions import wechat_sender_id
+from channels.shared_state import SharedState, SharedStateError, shared_state
 from channels.wechat_api import Undeliverable, WeChatApi, WeChatApiError
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,13 @@ router = APIRouter(tags=["wechat"])
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 DEDUP_SECONDS = 300.0  # WeChat retries three times within about 15 s; keep keys well beyond that
+# What the shared store holds per message: PENDING while the first worker composes, SENT_BY_API once the
+# answer goes by the customer-service API, else the passive reply's texts as JSON.
+PENDING, SENT_BY_API = "pending", "api"
+POLL_SECONDS = 0.1
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MSG_ID = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass
@@ -52,7 +63,8 @@ class Answer:
 class WeChatState:
     def __init__(self, services: Services) -> None:
         self.api = WeChatApi(services.settings)
-        self.answers: dict[str, Answer] = {}
+        self.shared: SharedState = shared_state(services.settings)
+        self.answers: dict[str, Answer] = {}  # this worker's answers in progress, shared by its retries
         self.deliveries: set[asyncio.Task[None]] = set()  # strong references until each delivery ends
 
     def forget_old(self) -> None:
@@ -85,7 +97,8 @@ def _check_request(services: Services, signature: str, timestamp: str, nonce: st
     expected = _sha1_signature(settings.wechat_token.get_secret_value(), timestamp, nonce)
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise HTTPException(status_code=403, detail="签名校验失败 / Invalid signature")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > settings.wechat_max_timestamp_age:
+    max_age = settings.wechat_max_timestamp_age
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(time.time() - int(timestamp)) > max_age:
         # A captured request replayed later carries a valid signature but an old timestamp.
         raise HTTPException(status_code=403, detail="请求已过期 / Stale timestamp")
 
@@ -122,8 +135,9 @@ async def receive(
         raise HTTPException(status_code=400, detail="无法解析的消息 / Unparseable message XML") from error
     if message is None:
         raise HTTPException(status_code=400, detail="空消息 / Empty message")
+    key = _dedup_key(message)
 
-    texts = await _answer_once(services, message)
+    texts = await _answer_once(services, message, key)
     if not texts:
         return PlainTextResponse("success")
     reply = TextReply(message=message, content=wechat_text.cdata_safe(texts[0])).render()
@@ -164,18 +178,40 @@ def _decrypt(
 
 
 def _dedup_key(message: BaseMessage) -> str:
-    if message.type == "event":
-        return f"event:{message.source}:{int(message.create_time.timestamp())}:{message.event}"
-    return f"msg:{message.id}"
+    """`wechat:answer:<openid>:<MsgId>`, or `…:<openid>:t<CreateTime>:<type>:<event>` for a message without a
+    MsgId (events): one sender's retries share it, two senders never do. 400 for fields WeChat never sends."""
+    openid = str(message.source or "")
+    if not _OPENID.fullmatch(openid) or not message.target:
+        raise HTTPException(status_code=400, detail="缺少发送方或接收方 / Missing FromUserName/ToUserName")
+    try:
+        created = int(message.create_time.timestamp())  # wechatpy converts on access: "abc", 10**400 fail
+    except (AttributeError, ValueError, OverflowError, OSError) as error:
+        raise HTTPException(
+            status_code=400, detail="CreateTime 不是合法的时间戳 / CreateTime is not a timestamp"
+        ) from error
+    try:
+        msg_id = int(message.id or 0)
+    except (ValueError, OverflowError) as error:
+        raise HTTPException(status_code=400, detail="MsgId 不是合法的数字 / MsgId is not a number") from error
+    if msg_id:
+        if not _MSG_ID.fullmatch(str(msg_id)):
+            raise HTTPException(status_code=400, detail="MsgId 不是合法的数字 / MsgId is not a number")
+        return f"wechat:answer:{openid}:{msg_id}"
+    return f"wechat:answer:{openid}:t{created}:{message.type}:{getattr(message, 'event', '')}"
 
 
-async def _answer_once(services: Services, message: BaseMessage) -> list[str]:
-    """The passive reply's texts, or [] when the answer goes (or went) by the customer-service API."""
+async def _answer_once(services: Services, message: BaseMessage, key: str) -> list[str]:
+    """The passive reply's texts, or [] when the answer goes (or went) by the customer-service API.
+
+    The first request for a message (in any worker) composes the answer; a retry at the same worker waits for
+    that answer, a retry at another worker reads it from the shared store; neither asks Rasa again.
+    """
     state = state_of(services)
     state.forget_old()
-    key = _dedup_key(message)
     answer = state.answers.get(key)
     if answer is None:
+        if not _claim(state, key):
+            return await _answer_of_another_worker(services, state, key)
         sender = wechat_sender_id(message.source)
         answer = Answer(
             sender=sender,
@@ -191,12 +227,46 @@ async def _answer_once(services: Services, message: BaseMessage) -> list[str]:
     if done and not answer.task.cancelled() and answer.task.exception() is None:
         texts = answer.task.result()
         if len(texts) <= 1:
+            _share(state, key, json.dumps(texts, ensure_ascii=False))
             return texts  # the same passive reply again if WeChat retries: it never received the first
     answer.sent_by_api = True
+    _share(state, key, SENT_BY_API)
     delivery = asyncio.create_task(_deliver_later(services, state, answer))
     state.deliveries.add(delivery)
     delivery.add_done_callback(state.deliveries.discard)
     return []
+
+
+def _claim(state: WeChatState, key: str) -> bool:
+    try:
+        return state.shared.add(key, PENDING, DEDUP_SECONDS)
+    except SharedStateError as error:  # without the store, answering twice beats not answering
+        log.warning("WeChat de-duplication store unavailable, answering anyway: %s", error)
+        return True
+
+
+def _share(state: WeChatState, key: str, value: str) -> None:
+    try:
+        state.shared.set(key, value, DEDUP_SECONDS)
+    except SharedStateError as error:
+        log.warning("WeChat de-duplication store unavailable: %s", error)
+
+
+async def _answer_of_another_worker(services: Services, state: WeChatState, key: str) -> list[str]:
+    """A retry that reached a worker other than the one answering: the passive reply once that worker has it,
+    else `success` (that worker sends the answer by the customer-service API)."""
+    deadline = time.monotonic() + services.settings.wechat_reply_deadline
+    while True:
+        try:
+            value = state.shared.get(key)
+        except SharedStateError:
+            return []
+        if value not in (None, PENDING) or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    if value in (None, PENDING, SENT_BY_API):
+        return []
+    return [str(text) for text in json.loads(value)]
 
 
 async def _compose(services: Services, message: BaseMessage, sender: str) -> list[str]:

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     gateway_rasa_timeout: float = 60.0
     # Undelivered messages (Rasa down), feedback and undeliverable WeChat answers, as JSON lines.
     gateway_state_dir: Path = VAR_DIR / "gateway"
+    # State several gateway workers must share (WeChat de-duplication): Redis when set, e.g.
+    # redis://127.0.0.1:6379/0; empty keeps it in the one gateway process's memory (`make run`).
+    redis_url: str = ""
+    redis_key_prefix: str = "hotline:"
     wechat_token: SecretStr = SecretStr("local-dev-wechat-token")
     wechat_app_id: str = "wx0000000000000000"
     wechat_app_secret: SecretStr = SecretStr("local-dev-wechat-secret")

@@ -62,7 +62,9 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
     started: list[tuple[_ThreadedServer, threading.Thread, FakeRasa, FakeWeChatApi]] = []
 
     def make(rasa: FakeRasa | None = None, **overrides: Any) -> Gateway:
-        rasa = (rasa or FakeRasa()).start()
+        rasa = rasa or FakeRasa()
+        if rasa.server is None:  # two gateways (workers) may share one fake Rasa
+            rasa.start()
         wechat_api = FakeWeChatApi().start()
         defaults: dict[str, Any] = {
             "rasa_url": rasa.url,
@@ -82,12 +84,15 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
         return Gateway(url, settings, rasa, wechat_api)
 
     yield make
+    closed: set[int] = set()
     for server, thread, rasa, wechat_api in started:
         server.should_exit = True
         thread.join(timeout=10)
-        assert rasa.server and wechat_api.server
-        rasa.server.close()
-        wechat_api.server.close()
+        for fake in (rasa, wechat_api):
+            assert fake.server
+            if id(fake) not in closed:
+                fake.server.close()
+                closed.add(id(fake))
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -20,17 +20,19 @@ OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 ACCOUNT = "gh_12393yibao"
 
 
-def text_xml(content: str, msg_id: int = 1234567890123456, create_time: int | None = None) -> str:
+def text_xml(content: str, msg_id: int | str | None = 1234567890123456, create_time: int | str | None = None,
+             openid: str = OPENID) -> str:
+    msg_id_field = "" if msg_id is None else f"<MsgId>{msg_id}</MsgId>"
     return (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+        f"<Content><![CDATA[{content}]]></Content>{msg_id_field}</xml>"
     )
 
 
-def event_xml(event: str, create_time: int) -> str:
+def event_xml(event: str, create_time: int | str, openid: str = OPENID) -> str:
     return (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
         f"<Event><![CDATA[{event}]]></Event></xml>"
     )
