@@ -340,15 +340,24 @@ def _nlu_examples() -> list[str]:
 NEAR_DUPLICATE = 0.55  # character-bigram Jaccard at or above which two questions count as the same question
 
 
-def test_no_resident_question_repeats_dev_test_or_nlu_training_data(resident) -> None:
-    """Otherwise the split would measure what dev tuning or NLU training already saw."""
-    seen = [q.question for path in (DEV, HELD_OUT) for q in load_questions(path)] + _nlu_examples()
+def _repeats(questions: list, seen: list[str]) -> list[tuple[str, str, str]]:
     seen_grams = [(text, _bigrams(text)) for text in seen]
-    repeats = [
-        (q.id, q.question, text) for q in resident for text, grams in seen_grams
+    return [
+        (q.id, q.question, text) for q in questions for text, grams in seen_grams
         if _jaccard(_bigrams(q.question), grams) >= NEAR_DUPLICATE
     ]
-    assert repeats == []
+
+
+def test_no_resident_question_repeats_a_dev_or_test_question(resident) -> None:
+    """Otherwise the splits would measure what the dev tuning already saw."""
+    assert _repeats(resident, [q.question for path in (DEV, HELD_OUT) for q in load_questions(path)]) == []
+
+
+def test_no_validation_or_holdout_question_is_in_the_nlu_training_data(resident_splits) -> None:
+    """NLU examples are fitted data: they may follow train questions (tuning on train is allowed), never the
+    questions that choose between variants or report the result."""
+    unseen = resident_splits["validation"] + resident_splits["holdout"]
+    assert _repeats(unseen, _nlu_examples()) == []
 
 
 def test_no_near_duplicates_across_splits(resident_splits) -> None:
