@@ -14,6 +14,7 @@ from actions.conversation import actor, latest_entity, latest_intent, latest_tex
 from actions.domain.phrasing import asks_how_filing_works
 from actions.handover import escalate
 from actions.policy_answers import ActionAnswerPolicy
+from casework.assist import CATEGORY_BY_INTENT
 from casework.db import session_scope
 from casework.enums import Rating, TicketCategory
 from casework.lifecycle import RATEABLE_STATUSES
@@ -26,11 +27,6 @@ from casework.tickets import (
     rate_ticket,
 )
 
-CATEGORY_BY_INTENT: dict[str, TicketCategory] = {
-    "request_human": TicketCategory.HUMAN_AGENT,
-    "complaint": TicketCategory.COMPLAINT,
-    "report_fraud": TicketCategory.FRAUD_REPORT,
-}
 # Intents that file something the resident states; a request for a person is never a question about rules.
 FILED_BY_STATEMENT = frozenset({"complaint", "report_fraud"})
 

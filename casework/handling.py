@@ -77,6 +77,12 @@ def change_status(
     return event
 
 
+def set_summary(ticket: Ticket, agent: AgentIdentity, summary: str) -> None:
+    """The handling summary (办理摘要) the queue shows instead of the resident's first words."""
+    _require_handler(ticket, agent)
+    ticket.summary = mask_text(summary.strip())[:500] or None
+
+
 def add_note(ticket: Ticket, agent: AgentIdentity, text: str, *, now: datetime | None = None) -> TicketNote:
     """An internal note: for the desk only, never sent to the resident."""
     note = TicketNote(author=agent.actor, text=mask_text(_text(text, "备注")), created_at=now or utc_now())

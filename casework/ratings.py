@@ -46,7 +46,7 @@ def rate_ticket(
         raise IllegalTransition(
             f"工单{ticket.number}已并入工单{ticket.merged_into.number}，请对该工单进行评价。"
         )
-    if current is TicketStatus.RATED:
+    if current is TicketStatus.RATED or _rated_since_last_answer(ticket):
         raise IllegalTransition(f"工单{ticket.number}已经评价过了，感谢您的反馈。")
     if current not in RATEABLE_STATUSES:
         raise IllegalTransition(f"工单{ticket.number}当前为「{current}」，工作人员答复后才能评价。")
@@ -76,3 +76,15 @@ def rate_ticket(
             transition(ticket, TicketStatus.CLOSED, actor, f"居民评价{value}，办结", now=now)
         transition(ticket, TicketStatus.RATED, actor, "评价完成", now=now)
     return RatingOutcome(ticket.number, value, TicketStatus(ticket.status), None)
+
+
+def _rated_since_last_answer(ticket: Ticket) -> bool:
+    """One rating per answer: after a reopened ticket is answered again, the resident may rate again."""
+    if ticket.rated_at is None:
+        return False
+    answers = [
+        e.occurred_at
+        for e in ticket.events
+        if e.kind is TicketEventKind.STATUS and e.to_status is TicketStatus.ANSWERED
+    ]
+    return not answers or ticket.rated_at >= max(answers)

@@ -58,5 +58,7 @@ def deadline(
         return Deadline(SlaState.OVERDUE, ticket.due_at, -calendar.working_time_between(ticket.due_at, now))
     remaining = calendar.working_time_between(now, ticket.due_at)
     rules = limits or default_time_limits()
-    near = remaining <= rules[TicketCategory(ticket.category)].working_duration(calendar) * rules.near_due_share
+    near = (
+        remaining <= rules[TicketCategory(ticket.category)].working_duration(calendar) * rules.near_due_share
+    )
     return Deadline(SlaState.NEAR_DUE if near else SlaState.ON_TIME, ticket.due_at, remaining)

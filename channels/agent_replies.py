@@ -9,7 +9,9 @@ from hotline.settings import Settings
 def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMessages:
     # Imported here: the casework package pulls in SQLAlchemy models the rest of the gateway does not need.
     from casework.db import session_scope
+    from casework.enums import MessageKind
     from casework.tickets import messages_for_sender
+    from channels.ratings import rating_token
 
     after_id = int(since) if since and since.isascii() and since.isdigit() else 0
     with session_scope(settings.database_url) as session:
@@ -20,6 +22,11 @@ def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMe
             ticket_number=reply.ticket_number,
             text=reply.text,
             sent_at=reply.created_at.isoformat(timespec="seconds"),
+            kind=reply.kind,
+            # The invitation to rate carries the ticket's signed rating token (channels/ratings.py).
+            rating_token=rating_token(settings, reply.ticket_number)
+            if reply.kind is MessageKind.RATING_INVITATION
+            else None,
         )
         for reply in replies
     ]

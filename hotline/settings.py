@@ -126,6 +126,18 @@ class Settings(BaseSettings):
     wechat_reply_deadline: float = 4.5
     wechat_max_timestamp_age: int = 300
 
+    # --- agent desk -----------------------------------------------------------------
+    desk_session_hours: float = 8.0  # one shift; then the agent logs in again
+    desk_login_max_failures: int = 5  # wrong passwords in a row before the account is locked …
+    desk_lockout_minutes: int = 15  # … for this long
+    desk_logins_per_ip: int = 20  # per minute, whatever the usernames tried
+    # How residents reach the gateway from outside (rating links sent to WeChat); no trailing slash.
+    gateway_public_url: str = "http://127.0.0.1:8000"
+    rating_link_days: int = 30  # a rating link in a chat works this long
+    supervision_interval_seconds: float = 60.0  # how often the gateway raises 督办 on overdue tickets
+    # Agent assist asks the action server (retrieval) and Rasa (/model/parse) in parallel; past this it gives up.
+    assist_timeout: float = 10.0
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -70,12 +70,14 @@ function quickReplies(wrapper, buttons) {
   wrapper.appendChild(row);
 }
 
-function citations(wrapper, items) {
+// band "related": passages shown as possibly related, never as the answer (actions/domain/answers.py).
+function citations(wrapper, items, band) {
   const box = document.createElement("div");
-  box.className = "citations";
+  box.className = band === "related" ? "citations related" : "citations";
   box.dataset.testid = "citations";
+  box.dataset.band = band || "confident";
   const label = document.createElement("span");
-  label.textContent = "依据：";
+  label.textContent = band === "related" ? "可能相关的条文（仅供参考，不是答复）：" : "依据：";
   box.appendChild(label);
   const template = document.getElementById("citation-template");
   for (const item of items) {
@@ -126,12 +128,12 @@ function showBotMessage(message, previous) {
   const sources = custom.citations || [];
   if (!message.text && !(message.buttons || []).length) {
     // Rasa's REST channel sends an answer's `custom` payload as a message of its own, right after the text.
-    if (sources.length && previous && !previous.querySelector(".citations")) citations(previous, sources);
+    if (sources.length && previous && !previous.querySelector(".citations")) citations(previous, sources, custom.band);
     return previous;
   }
   const wrapper = bubble("bot", message.text || "");
   wrapper.dataset.text = message.text || "";
-  if (sources.length) citations(wrapper, sources);
+  if (sources.length) citations(wrapper, sources, custom.band);
   if ((message.buttons || []).length) quickReplies(wrapper, message.buttons);
   return wrapper;
 }
@@ -202,11 +204,48 @@ async function pollAgentReplies() {
       const wrapper = bubble("agent", message.text);
       const label = document.createElement("div");
       label.className = "label";
-      label.textContent = `人工客服回复 · 工单 ${message.ticket_number}`;
+      label.textContent = `${AGENT_LABELS[message.kind] || "人工客服回复"} · 工单 ${message.ticket_number}`;
       wrapper.prepend(label);
+      if (message.rating_token) ratingButtons(wrapper, message.rating_token);
     }
     if (data.next_since) localStorage.setItem(SINCE_KEY, data.next_since);
   } catch { /* the next poll tries again */ }
+}
+
+const AGENT_LABELS = { "答复": "人工客服回复", "评价邀请": "请您评价", "回访反馈": "回访反馈" };
+
+// The invitation to rate an answered ticket: three buttons and an optional comment, sent with the ticket's
+// signed rating token (POST /api/rating). Residents may also simply type “满意” or “不满意”.
+function ratingButtons(wrapper, token) {
+  const row = document.createElement("div");
+  row.className = "quick rating";
+  row.dataset.testid = "rating";
+  const comment = document.createElement("input");
+  comment.type = "text";
+  comment.maxLength = 500;
+  comment.placeholder = "意见（可选）";
+  comment.setAttribute("aria-label", "评价意见（可选）");
+  for (const rating of ["满意", "基本满意", "不满意"]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = rating;
+    button.addEventListener("click", async () => {
+      row.querySelectorAll("button, input").forEach((b) => (b.disabled = true));
+      const response = await fetch("/api/rating", {
+        method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+        body: JSON.stringify({ token, rating, comment: comment.value }),
+      }).catch(() => null);
+      const data = response ? await response.json().catch(() => ({})) : {};
+      const answer = response && response.ok ? data.message : (data.detail || "评价未能提交，请稍后再试。").split(" / ")[0];
+      bubble("bot", answer);
+      if (!(response && response.ok) && response && response.status !== 409) {
+        row.querySelectorAll("button, input").forEach((b) => (b.disabled = false));
+      }
+    });
+    row.appendChild(button);
+  }
+  row.appendChild(comment);
+  wrapper.appendChild(row);
 }
 
 function setElder(on) {

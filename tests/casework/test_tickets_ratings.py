@@ -104,6 +104,14 @@ def test_a_rated_ticket_cannot_be_rated_again(session: Session) -> None:
     assert ticket.rating is Rating.SATISFIED
 
 
+def test_one_rating_per_answer_even_while_the_callback_is_open(session: Session) -> None:
+    ticket = answered_ticket(session)
+    rate_ticket(ticket, Rating.DISSATISFIED, "web:rater", now=MONDAY_10AM + timedelta(hours=2))
+    with pytest.raises(IllegalTransition, match="已经评价过了"):
+        rate_ticket(ticket, Rating.SATISFIED, "web:rater", now=MONDAY_10AM + timedelta(hours=3))
+    assert ticket.rating is Rating.DISSATISFIED and ticket.status is S.FOLLOWED_UP
+
+
 def test_an_overdue_callback_raises_supervision_once(session: Session) -> None:
     ticket = answered_ticket(session)
     rate_ticket(ticket, Rating.DISSATISFIED, "web:rater", now=MONDAY_10AM + timedelta(hours=2))
