@@ -15,7 +15,7 @@ comma := ,
 PYTHON311 = $(call find_python,3.11)
 PYTHON310 = $(call find_python,3.10)
 
-BOT_SOURCES := $(shell find bot/config.yml bot/domain.yml bot/endpoints.yml bot/data knowledge_base/lexicon -type f 2>/dev/null)
+BOT_SOURCES := $(shell find bot/config.yml bot/domain.yml bot/endpoints.yml bot/data bot/nlu_components knowledge_base/lexicon knowledge_base/normalization.py -type f -not -name "*.pyc" 2>/dev/null)
 
 .PHONY: help setup run test model index db bot browser eval bench clean
 

@@ -1,4 +1,5 @@
-"""Answering policy questions from the official documents, with citations, or abstaining honestly."""
+"""Answering policy questions from the official documents: a cited answer, possibly related passages, or an
+honest refusal (the three bands of ``actions.domain.answers``)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ class ActionAnswerPolicy(Action):
         # An account question about the rules (action_check_identity) or a question about reports
         # (action_escalate_to_human) is answered here, beside a button that does what the intent would have done.
         request = request_button(intent)
-        if not answer.abstain:
+        if answer.band == "confident":
             buttons = [request] if request else []
             dispatcher.utter_message(text=answer.text, buttons=buttons, json_message=answer.payload)
             return [
@@ -102,26 +103,31 @@ class ActionAnswerPolicy(Action):
             ]
 
         if request:
-            # Not in the documents, so most likely the request after all: offer it rather than count an abstention.
-            dispatcher.utter_message(text=REQUEST_OFFER_TEXT.format(request=request["title"]),
-                                     buttons=[request, HUMAN_BUTTONS[0]], json_message=answer.payload)
+            # Not answered by the documents, so most likely the request after all: offer it (beside any possibly
+            # related passages) rather than count an abstention.
+            text = answer.text if answer.band == "related" else REQUEST_OFFER_TEXT.format(request=request["title"])
+            dispatcher.utter_message(text=text, buttons=[request, HUMAN_BUTTONS[0]], json_message=answer.payload)
             return []
 
         if intent == "out_of_scope":
-            # The documents outrank the classifier: a question they do not cover either is outside the hotline's
+            # The documents outrank the classifier: a question they do not answer either is outside the hotline's
             # remit (养老金, 公积金 …), so it gets the polite "not our service" rather than an abstention.
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
 
+        # "Related" passages are not an answer: like a refusal, the reply counts towards the hand-over. The topic
+        # is kept, so a narrowing follow-up ("那退休的呢") still knows what it follows.
+        keep_topic = [SlotSet("last_policy_topic", question.question),
+                      SlotSet("last_region", result.region or question.region)] if answer.band == "related" else []
         streak = int(tracker.get_slot("abstain_streak") or 0) + 1
         if streak < ABSTENTIONS_BEFORE_ESCALATION:
             dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload)
-            return [SlotSet("abstain_streak", float(streak))]
+            return [SlotSet("abstain_streak", float(streak)), *keep_topic]
 
-        # Second abstention in a row: no buttons to click, a ticket is opened right away.
+        # Second reply in a row without an answer: no buttons to click, a ticket is opened right away.
         dispatcher.utter_message(text=answer.text, json_message=answer.payload)
-        logger.info("abstained %d times in a row (latest intent %s): escalating", streak, intent)
-        return [SlotSet("abstain_streak", 0.0), *escalate(dispatcher, tracker, TicketCategory.UNANSWERED)]
+        logger.info("no answer %d times in a row (latest intent %s, band %s): escalating", streak, intent, answer.band)
+        return [SlotSet("abstain_streak", 0.0), *keep_topic, *escalate(dispatcher, tracker, TicketCategory.UNANSWERED)]
 
 
 def _search(question: FollowUp) -> SearchResult:

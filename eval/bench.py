@@ -232,7 +232,7 @@ def bench_one(
     chunks: list[Chunk], embeddings: np.ndarray, index_type: str, questions: list[str], encoder: object,
     settings: Settings,
 ) -> tuple[BenchRow, str]:
-    from knowledge_base.abstain import load_calibration
+    from knowledge_base.answerability import load_model
     from knowledge_base.index import build_index
     from knowledge_base.search import KnowledgeBase
     from knowledge_base.tokenizer import load_lexicon
@@ -244,8 +244,8 @@ def bench_one(
         index = build_index(chunks, embeddings, bench_settings, lexicon=lexicon, embedding_model="synthetic-random")
         build_s = time.perf_counter() - start
     replaying = ReplayingEncoder(encoder)
-    calibration = load_calibration(bench_settings.abstain_calibration_file)
-    kb = KnowledgeBase(index, replaying, lexicon, calibration, bench_settings)
+    model = load_model(bench_settings.answerability_model_file)
+    kb = KnowledgeBase(index, replaying, lexicon, model, bench_settings)
     kb.search(questions[0])  # warm-up
     durations = _timed_searches(kb, questions)
     replaying.replay = True

@@ -1,9 +1,10 @@
 """Retrieval metrics as pure functions over ranks, abstain flags and latencies (no model, no index).
 
 A question's rank is the 1-based position of the first relevant passage among the top ``depth`` (5), or
-``None`` when none of them is relevant. Hit@k and MRR are computed over answerable questions only; the abstain
+``None`` when none of them is relevant. Hit@k and MRR are computed over answerable questions only; the band
 rates split answerable from unanswerable questions, because answering the first and refusing the second are
-different goals.
+different goals. Each reply falls in one band (``knowledge_base.answerability``): ``confident`` (an answer),
+``related`` (passages shown as possibly related, not as an answer) or ``refused``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class QuestionOutcome:
     region: str | None = None  # the region the search applied
     note: str = ""  # e.g. what the bot said when it gave no cited policy answer
     routed: bool = True  # the question reached the policy answer (always, directly; via the bot, if NLU sent it)
+    band: str = ""  # confident | related | refused ("" → derived from ``abstained``)
+    shown_rank: int | None = None  # first relevant passage among the ≤ 3 a reply shows (answer or related)
+    tags: tuple[str, ...] = ()
+
+    @property
+    def reply_band(self) -> str:
+        return self.band or ("refused" if self.abstained else "confident")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,19 @@ class RetrievalMetrics:
     cited_hit_at_3: float
     latency_ms_p50: float
     latency_ms_p95: float
+    # Bands: confident = answered; related = shown as possibly related; refusal = neither.
+    confident_rate_answerable: float = 0.0
+    related_rate_answerable: float = 0.0
+    refusal_rate_answerable: float = 0.0
+    confident_rate_unanswerable: float = 0.0
+    related_rate_unanswerable: float = 0.0
+    refusal_rate_unanswerable: float = 0.0
+    # Answerable questions answered confidently with a first citation that is not relevant: wrong answers.
+    confident_wrong_rate_answerable: float = 0.0
+    # What a reply shows, answer or possibly related passages: first shown relevant, any of the ≤ 3 relevant.
+    shown_hit_at_1: float = 0.0
+    shown_hit_at_3: float = 0.0
+    per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
     rows: list[QuestionOutcome] = field(default_factory=list)
 
 
@@ -96,11 +117,21 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def summarise(method: str, rows: Sequence[QuestionOutcome]) -> RetrievalMetrics:
     """Per-question outcomes in, the figures of one retrieval method out."""
+    return _summarise(method, rows, per_tag=_per_tag(rows))
+
+
+def _summarise(method: str, rows: Sequence[QuestionOutcome], per_tag: dict[str, dict[str, float]]) -> RetrievalMetrics:
     answerable = [row for row in rows if row.answerable]
     unanswerable = [row for row in rows if not row.answerable]
     ranks = [row.rank for row in answerable]
-    cited_ranks = [None if row.abstained else row.rank for row in answerable]
+    confident = [row.reply_band == "confident" for row in answerable]
+    cited_ranks = [row.rank if answered else None for row, answered in zip(answerable, confident, strict=True)]
+    shown_ranks = [row.shown_rank for row in answerable]
     latencies = [row.latency_ms for row in rows]
+
+    def band_rate(group: Sequence[QuestionOutcome], band: str) -> float:
+        return round(share([row.reply_band == band for row in group]), 4)
+
     return RetrievalMetrics(
         method=method,
         n_answerable=len(answerable),
@@ -109,14 +140,41 @@ def summarise(method: str, rows: Sequence[QuestionOutcome]) -> RetrievalMetrics:
         hit_at_3=round(hit_at(ranks, 3), 4),
         hit_at_5=round(hit_at(ranks, 5), 4),
         mrr=round(mean_reciprocal_rank(ranks), 4),
-        answer_rate_answerable=round(share([not row.abstained for row in answerable]), 4),
-        abstain_rate_unanswerable=round(share([row.abstained for row in unanswerable]), 4),
+        answer_rate_answerable=band_rate(answerable, "confident"),
+        abstain_rate_unanswerable=round(share([row.reply_band != "confident" for row in unanswerable]), 4),
         cited_hit_at_1=round(hit_at(cited_ranks, 1), 4),
         cited_hit_at_3=round(hit_at(cited_ranks, 3), 4),
         latency_ms_p50=round(percentile(latencies, 50), 1) if latencies else 0.0,
         latency_ms_p95=round(percentile(latencies, 95), 1) if latencies else 0.0,
+        confident_rate_answerable=band_rate(answerable, "confident"),
+        related_rate_answerable=band_rate(answerable, "related"),
+        refusal_rate_answerable=band_rate(answerable, "refused"),
+        confident_rate_unanswerable=band_rate(unanswerable, "confident"),
+        related_rate_unanswerable=band_rate(unanswerable, "related"),
+        refusal_rate_unanswerable=band_rate(unanswerable, "refused"),
+        confident_wrong_rate_answerable=round(
+            share([answered and row.shown_rank != 1 for row, answered in zip(answerable, confident, strict=True)]), 4),
+        shown_hit_at_1=round(hit_at(shown_ranks, 1), 4),
+        shown_hit_at_3=round(hit_at(shown_ranks, 3), 4),
+        per_tag=per_tag,
         rows=list(rows),
     )
+
+
+# The figures given per tag (a tag's questions alone), with the tag's question counts.
+TAG_FIGURES = ("hit_at_1", "hit_at_5", "mrr", "confident_rate_answerable", "related_rate_answerable",
+               "confident_wrong_rate_answerable", "shown_hit_at_1", "shown_hit_at_3", "confident_rate_unanswerable")
+
+
+def _per_tag(rows: Sequence[QuestionOutcome]) -> dict[str, dict[str, float]]:
+    tags = sorted({tag for row in rows for tag in row.tags})
+    figures: dict[str, dict[str, float]] = {}
+    for tag in tags:
+        group = [row for row in rows if tag in row.tags]
+        metrics = _summarise(tag, group, per_tag={})
+        figures[tag] = {"n_answerable": metrics.n_answerable, "n_unanswerable": metrics.n_unanswerable,
+                        **{name: getattr(metrics, name) for name in TAG_FIGURES}}
+    return figures
 
 
 @dataclass(frozen=True)
@@ -150,4 +208,6 @@ def parity(direct: Sequence[QuestionOutcome], bot: Sequence[QuestionOutcome]) ->
 
 
 def _outcome(row: QuestionOutcome) -> tuple[str, ...]:
-    return ("abstained",) if row.abstained else (row.top_title, row.top_section, row.top_region)
+    if row.reply_band == "refused":
+        return ("refused",)
+    return (row.reply_band, row.top_title, row.top_section, row.top_region)

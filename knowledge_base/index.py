@@ -3,9 +3,13 @@
 
 Layout of ``settings.index_dir``: ``manifest.json`` (what the index was built from: corpus fingerprint, lexicon
 fingerprint, chunker version, embedding model, faiss type, counts, load errors), ``chunks.jsonl``, ``bm25/``
-(bm25s over jieba tokens of title + headings + text) and ``dense.faiss`` (inner product over L2-normalised
-passage embeddings: exact ``IndexFlatIP``, or ``IndexHNSWFlat`` with ``settings.faiss_index_type = "hnsw"``).
-``build_index`` takes precomputed embeddings so a benchmark can index synthetic chunks without the corpus.
+(bm25s over jieba tokens of title + headings + text), ``bm25_bigrams/`` (bm25s over character bigrams of the
+same text: a typo or an unseen compound still shares most of its bigrams with the documents' words) and ``dense.faiss`` (inner product over L2-normalised
+passage embeddings: exact ``IndexFlatIP``, or ``IndexHNSWFlat`` with ``settings.faiss_index_type = "hnsw"``) and,
+for the corpus, ``sentences.npy`` + ``sentence_chunks.npy``: one embedding per sentence of every chunk (with its
+region and headings), so a question worded like one sentence of a long passage still finds the passage.
+``build_index`` takes precomputed embeddings so a benchmark can index synthetic chunks without the corpus (and
+without sentence embeddings).
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ import numpy as np
 from hotline.settings import Settings
 from knowledge_base.chunking import CHUNKER_VERSION
 from knowledge_base.errors import IndexUnavailableError
-from knowledge_base.tokenizer import Lexicon, load_lexicon
+from knowledge_base.tokenizer import Lexicon, char_bigrams, load_lexicon
 from knowledge_base.types import Chunk, LoadError
 
 if TYPE_CHECKING:
     import bm25s
     import faiss
 
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 
@@ -49,12 +53,34 @@ class IndexManifest:
     index_format: str = INDEX_FORMAT
 
 
+@dataclass(frozen=True)
+class SentenceVectors:
+    """Every sentence of every chunk: its embedding (row) and the position of the chunk it belongs to."""
+
+    embeddings: np.ndarray  # sentences × dim, float32, L2-normalised
+    chunk_positions: np.ndarray  # sentences, int64, ascending
+
+
 @dataclass
 class RetrievalIndex:
     chunks: list[Chunk]
     bm25: bm25s.BM25
     dense: faiss.Index
     manifest: IndexManifest
+    sentences: SentenceVectors | None = None
+    bigrams: bm25s.BM25 | None = None
+
+
+def sentence_texts(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
+    """What the embedding model sees for each sentence (region and headings lead), and its chunk's position."""
+    from knowledge_base.reading import split_sentences
+
+    texts, positions = [], []
+    for position, chunk in enumerate(chunks):
+        for sentence in split_sentences(chunk.text):
+            texts.append(f"{chunk.region} {chunk.section}\n{sentence}".strip())
+            positions.append(position)
+    return texts, positions
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,7 @@ def build_index(
     corpus_hash: str = "",
     embedding_model: str | None = None,
     load_errors: list[LoadError] | None = None,
+    sentences: SentenceVectors | None = None,
 ) -> RetrievalIndex:
     """Chunks and their passage embeddings (``len(chunks) × dim`` float32, L2-normalised) in, an index out."""
     import bm25s
@@ -86,6 +113,8 @@ def build_index(
     lexicon = lexicon or load_lexicon(settings.lexicon_dir)
     retriever = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
     retriever.index([lexicon.tokenize(chunk.index_text) or [""] for chunk in chunks], show_progress=False)
+    bigrams = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    bigrams.index([char_bigrams(chunk.index_text) or [""] for chunk in chunks], show_progress=False)
     manifest = IndexManifest(
         corpus_hash=corpus_hash,
         lexicon_hash=lexicon.fingerprint,
@@ -98,7 +127,8 @@ def build_index(
         load_errors=[str(error) for error in load_errors or []],
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=_dense_index(embeddings, settings), manifest=manifest)
+    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=_dense_index(embeddings, settings), manifest=manifest,
+                          sentences=sentences, bigrams=bigrams)
 
 
 def _dense_index(embeddings: np.ndarray, settings: Settings) -> faiss.Index:
@@ -129,7 +159,12 @@ def save_index(index: RetrievalIndex, directory: Path) -> None:
         for chunk in index.chunks:
             out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     index.bm25.save(str(staging / "bm25"))
+    if index.bigrams is not None:
+        index.bigrams.save(str(staging / "bm25_bigrams"))
     faiss.write_index(index.dense, str(staging / "dense.faiss"))
+    if index.sentences is not None:
+        np.save(staging / "sentences.npy", index.sentences.embeddings)
+        np.save(staging / "sentence_chunks.npy", index.sentences.chunk_positions)
     (staging / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2))
     backup = directory.with_name(directory.name + ".old")
     shutil.rmtree(backup, ignore_errors=True)
@@ -164,7 +199,12 @@ def load_index(directory: Path) -> RetrievalIndex:
     dense = faiss.read_index(str(directory / "dense.faiss"))
     if manifest.faiss_index_type == "hnsw":
         dense.hnsw.efSearch = HNSW_EF_SEARCH
-    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=dense, manifest=manifest)
+    sentences = None
+    if (directory / "sentences.npy").exists():
+        sentences = SentenceVectors(np.load(directory / "sentences.npy"), np.load(directory / "sentence_chunks.npy"))
+    bigrams = bm25s.BM25.load(str(directory / "bm25_bigrams")) if (directory / "bm25_bigrams").exists() else None
+    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=dense, manifest=manifest, sentences=sentences,
+                          bigrams=bigrams)
 
 
 def stale_reason(settings: Settings, manifest: IndexManifest | None) -> str | None:
@@ -216,10 +256,16 @@ def build_corpus_index(settings: Settings, *, encoder: object | None = None) -> 
 
         encoder = load_encoder(settings)
     embeddings = encoder.encode_passages([chunk.embedding_text for chunk in ingestion.chunks])  # type: ignore[attr-defined]
+    texts, positions = sentence_texts(ingestion.chunks)
+    sentences = SentenceVectors(
+        encoder.encode_passages(texts),  # type: ignore[attr-defined]
+        np.asarray(positions, dtype=np.int64),
+    )
     return build_index(
         ingestion.chunks,
         embeddings,
         settings,
         corpus_hash=ingestion.corpus_hash,
         load_errors=ingestion.errors,
+        sentences=sentences,
     )

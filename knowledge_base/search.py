@@ -1,15 +1,22 @@
 """Hybrid retrieval over the policy corpus: ``KnowledgeBase.load(settings)`` then ``.search(question, …)``.
 
-``search(question, *, region=None, k=None, method="hybrid" | "bm25" | "dense") -> SearchResult``:
-- BM25 (bm25s scores, jieba tokens, colloquial words expanded to official terms at a lower weight) and dense
-  (faiss inner product of E5 embeddings) each return ``settings.retrieval_candidates`` candidates, which
-  reciprocal-rank fusion (``settings.rrf_k``) merges for ``hybrid``;
+``search(question, *, region=None, k=None, method="hybrid" | "fused" | "bm25" | "dense") -> SearchResult``:
+- the question is normalised first (``knowledge_base.normalization``: traditional → simplified, full-width,
+  dialect words and typos), as the NLU sees it;
+- BM25 (bm25s scores, jieba tokens, colloquial words expanded to official terms at a lower weight), dense
+  (faiss inner product of E5 passage embeddings) and, when the index has them, sentence embeddings (a passage
+  scores as its closest sentence) each return ``settings.retrieval_candidates`` candidates, which weighted
+  reciprocal-rank fusion merges (``fused``);
+- ``hybrid`` then **reads** the best ``settings.rerank_candidates`` fused candidates against the question
+  (``knowledge_base.answerability``: rare words covered, the best sentence, the kind of fact asked for) and
+  re-ranks them by the fitted probability that each answers the question;
+- that probability for the best passage is the result's ``confidence`` and sets its ``band``: ``confident``
+  (answer), ``related`` (show as possibly related) or ``refused``; ``abstain`` is ``band != "confident"``. The
+  decision is the same whatever ``method`` ranks the passages;
+- each passage carries ``lead``: the sentence(s) of it that carry the asked-for fact, quoted first to residents;
 - when the question (or ``region=``) names a region that has documents, only that region's documents and
-  documents without a region are searched; otherwise everything is, and each passage reports its region;
-- every search also decides whether to **abstain** (the corpus cannot answer) with a calibrated ``confidence``
-  (see ``knowledge_base.abstain``), the same way whatever ``method`` ranks the passages.
-Extractive only: passages are the corpus's own text. Everything heavy is loaded once; a query allocates only
-its score vectors.
+  documents without a region are searched.
+Extractive only: passages are the corpus's own text. Everything heavy is loaded once.
 """
 
 from __future__ import annotations
@@ -21,62 +28,127 @@ from dataclasses import dataclass
 import numpy as np
 
 from hotline.settings import Settings, get_settings
-from knowledge_base.abstain import AbstainFeatures, Calibration, load_calibration
+from knowledge_base.answerability import AnswerabilityModel, PassageFeatures, load_model
 from knowledge_base.errors import EmptyQuestionError, UnknownSearchMethodError
 from knowledge_base.index import RetrievalIndex, ensure_index
+from knowledge_base.normalization import normalize_question
+from knowledge_base.reading import (
+    WeightedTerms,
+    answering_span,
+    asked_kinds,
+    coverage,
+    rarest_missing,
+    split_sentences,
+    unmet_kinds,
+)
 from knowledge_base.regions import detect_region, names_other_place, region_matches
-from knowledge_base.tokenizer import Lexicon, load_lexicon, normalize
+from knowledge_base.tokenizer import Lexicon, char_bigrams, load_lexicon, normalize
 from knowledge_base.types import Passage, SearchResult
 
 log = logging.getLogger(__name__)
 
-METHODS = ("hybrid", "bm25", "dense")
+METHODS = ("hybrid", "fused", "bm25", "dense")
 EXPANSION_WEIGHT = 0.4  # official terms added for colloquial words count less than the resident's own words
-COVERAGE_PASSAGES = 3
-AGREEMENT_DEPTH = 5
+SENTENCE_CANDIDATES = 200  # sentences searched to rank passages by their closest sentence
 
 
 @dataclass
 class _Retrieval:
     """One question's candidate lists, best first (chunk positions and scores)."""
 
+    text: str  # the normalised question
+    query_vector: np.ndarray
+    bm25_all: np.ndarray  # BM25 score of every chunk
+    bigram_all: np.ndarray  # character-bigram BM25 score of every chunk
     bm25_ids: np.ndarray
     bm25_scores: np.ndarray
+    bigram_ids: np.ndarray
     dense_ids: np.ndarray
     dense_scores: np.ndarray
+    sentence_ids: np.ndarray
     fused_ids: list[int]
     fused_scores: list[float]
-    tokens: list[str]
+    terms: WeightedTerms
+    kinds: frozenset[str]
+    best_possible: float
+    oov_rate: float
     region: str | None
+
+
+@dataclass(frozen=True)
+class _SparseScorer:
+    """A bm25s index's score matrix by token column: scores for a bag of weighted tokens in one pass."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    vocab: dict[str, int]
+    size: int
+
+    @classmethod
+    def of(cls, bm25: object, size: int) -> _SparseScorer:
+        scores = bm25.scores  # type: ignore[attr-defined]
+        return cls(scores["data"], scores["indices"], scores["indptr"], bm25.vocab_dict, size)  # type: ignore[attr-defined]
+
+    def scores(self, weighted: list[tuple[float, list[str]]]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float32)
+        for weight, tokens in weighted:
+            for token in tokens:
+                token_id = self.vocab.get(token)
+                if token_id is None:
+                    continue
+                start, end = self.indptr[token_id], self.indptr[token_id + 1]
+                # Within one token's column each chunk appears once, so plain fancy-index addition is exact.
+                out[self.indices[start:end]] += weight * self.data[start:end]
+        return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One re-ranked candidate: the chunk's position, the answerability features and probability."""
+
+    position: int
+    features: PassageFeatures
+    probability: float
 
 
 class KnowledgeBase:
     def __init__(
-        self, index: RetrievalIndex, encoder: object, lexicon: Lexicon, calibration: Calibration, settings: Settings
+        self, index: RetrievalIndex, encoder: object, lexicon: Lexicon, model: AnswerabilityModel, settings: Settings
     ) -> None:
         self.index = index
         self.encoder = encoder
         self.lexicon = lexicon
-        self.calibration = calibration
+        self.model = model
         self.settings = settings
-        scores = index.bm25.scores
-        self._data: np.ndarray = scores["data"]
-        self._indices: np.ndarray = scores["indices"]
-        self._indptr: np.ndarray = scores["indptr"]
-        self._vocab: dict[str, int] = index.bm25.vocab_dict
         count = len(index.chunks)
-        document_frequency = np.diff(self._indptr).astype(np.float64)
+        self._words = _SparseScorer.of(index.bm25, count)
+        self._bigrams = _SparseScorer.of(index.bigrams, count) if index.bigrams is not None else None
+        self._vocab = self._words.vocab
+        document_frequency = np.diff(self._words.indptr).astype(np.float64)
         self._idf = np.log1p((count - document_frequency + 0.5) / (document_frequency + 0.5))
         self._max_idf = math.log1p((count + 0.5) / 0.5)
         self._best_token_score = np.zeros(len(document_frequency), dtype=np.float64)
         nonempty = document_frequency > 0
-        self._best_token_score[nonempty] = np.maximum.reduceat(self._data, self._indptr[:-1][nonempty])
+        self._best_token_score[nonempty] = np.maximum.reduceat(self._words.data, self._words.indptr[:-1][nonempty])
         self._normalized_texts = [normalize(chunk.index_text) for chunk in index.chunks]
+        self._normalized_sections = [normalize(f"{chunk.doc_title} {chunk.section}") for chunk in index.chunks]
+        self._sentences = [split_sentences(chunk.text) for chunk in index.chunks]
+        self._normalized_sentences = [[normalize(s) for s in sentences] for sentences in self._sentences]
         self._region_filters: dict[str, tuple[np.ndarray, object] | None] = {}
+        self._sentence_index = None
+        self._sentence_ranges: np.ndarray | None = None
+        if index.sentences is not None:
+            import faiss
+
+            self._sentence_index = faiss.IndexFlatIP(index.sentences.embeddings.shape[1])
+            self._sentence_index.add(np.ascontiguousarray(index.sentences.embeddings, dtype=np.float32))
+            positions = index.sentences.chunk_positions
+            self._sentence_ranges = np.searchsorted(positions, np.arange(count + 1), side="left")
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> KnowledgeBase:
-        """Load model, lexicon, calibration and index once (rebuilding a missing or stale index)."""
+        """Load model, lexicon, answerability model and index once (rebuilding a missing or stale index)."""
         from knowledge_base.embedding import ensure_model, load_encoder
 
         settings = settings or get_settings()
@@ -85,13 +157,13 @@ class KnowledgeBase:
         report = ensure_index(settings, encoder=encoder)
         if report.rebuilt:
             log.info("索引已重建（%s）：%d 个文本块", report.reason, report.index.manifest.chunk_count)
-        return cls(report.index, encoder, load_lexicon(settings.lexicon_dir), load_calibration(
-            settings.abstain_calibration_file), settings)
+        return cls(report.index, encoder, load_lexicon(settings.lexicon_dir),
+                   load_model(settings.answerability_model_file), settings)
 
     def search(
         self, question: str, *, region: str | None = None, k: int | None = None, method: str = "hybrid"
     ) -> SearchResult:
-        """A resident's question in, the best ``k`` passages, the region applied and the abstain decision out."""
+        """A resident's question in, the best ``k`` passages, the region applied and the answer band out."""
         if method not in METHODS:
             raise UnknownSearchMethodError(method)
         k = self.settings.retrieval_top_k if k is None else k
@@ -99,43 +171,73 @@ class KnowledgeBase:
             raise ValueError(f"k 必须是正整数，收到 {k}")
         question = _checked_question(question)
         retrieval = self._retrieve(question, region)
-        features = self._features(question, retrieval)
-        confidence = self.calibration.confidence(features)
+        candidates = self._read(question, retrieval)
+        reranked = [c.position for c in candidates]
+        confidence = candidates[0].probability if candidates else 0.0
         if method == "hybrid":
-            ranked = list(zip(retrieval.fused_ids, retrieval.fused_scores))
+            ranked = reranked + [p for p in retrieval.fused_ids if p not in set(reranked)]
+            scores = {c.position: c.probability for c in candidates}
+            ranked_scores = [(p, scores.get(p, 0.0)) for p in ranked]
+        elif method == "fused":
+            ranked_scores = list(zip(retrieval.fused_ids, retrieval.fused_scores))
         elif method == "bm25":
-            ranked = list(zip(retrieval.bm25_ids.tolist(), retrieval.bm25_scores.tolist()))
+            ranked_scores = list(zip(retrieval.bm25_ids.tolist(), retrieval.bm25_scores.tolist()))
         else:
-            ranked = list(zip(retrieval.dense_ids.tolist(), retrieval.dense_scores.tolist()))
+            ranked_scores = list(zip(retrieval.dense_ids.tolist(), retrieval.dense_scores.tolist()))
+        band = self.model.band(confidence)
         return SearchResult(
             question=question,
-            passages=[self._passage(position, score) for position, score in ranked[:k]],
-            abstain=self.calibration.abstains(confidence),
+            passages=[self._passage(position, score, retrieval) for position, score in ranked_scores[:k]],
+            abstain=band != "confident",
             confidence=round(confidence, 4),
             region=retrieval.region,
+            band=band,
         )
 
-    def abstain_features(self, question: str, *, region: str | None = None) -> AbstainFeatures:
-        """The features the abstain decision is made from (what ``fit_calibration`` is trained on)."""
+    def candidate_features(self, question: str, *, region: str | None = None) -> list[tuple[Passage, PassageFeatures]]:
+        """The fused candidates the model reads (in retrieval order) with their features: what it is fitted on."""
         question = _checked_question(question)
-        return self._features(question, self._retrieve(question, region))
+        retrieval = self._retrieve(question, region)
+        positions = retrieval.fused_ids[: self.settings.rerank_candidates]
+        return [(self._passage(p, 0.0, retrieval), self._features(p, rank, retrieval))
+                for rank, p in enumerate(positions, start=1)]
+
+    def rankings(self, question: str, *, region: str | None = None) -> dict[str, list[int]]:
+        """Each retriever's ranked chunk positions before fusion (``bm25``, ``bigram``, ``dense``, ``sentence``):
+        what the fusion weights are chosen on."""
+        retrieval = self._retrieve(_checked_question(question), region)
+        return {"bm25": retrieval.bm25_ids.tolist(), "bigram": retrieval.bigram_ids.tolist(),
+                "dense": retrieval.dense_ids.tolist(), "sentence": retrieval.sentence_ids.tolist()}
 
     # --- retrieval -------------------------------------------------------------------------------------
 
     def _retrieve(self, question: str, region: str | None) -> _Retrieval:
-        text = question[: self.settings.max_question_chars]
+        text = normalize_question(question[: self.settings.max_question_chars])
         region_name, region_filter = self._region_filter(region if region else text)
         candidates = self.settings.retrieval_candidates
         tokens = list(dict.fromkeys(self.lexicon.tokenize(text)))
         expansions = self.lexicon.expand(text)
         expansion_tokens = [t for t in dict.fromkeys(self.lexicon.tokenize(" ".join(expansions))) if t not in tokens]
-        bm25_ids, bm25_scores = self._bm25(tokens, expansion_tokens, region_filter, candidates)
+        bm25_all = self._bm25(tokens, expansion_tokens, region_filter)
+        bm25_ids, bm25_scores = _top(bm25_all, candidates)
+        bigram_all = self._bigram_scores(text, region_filter)
+        bigram_ids, _ = _top(bigram_all, candidates)
+        vector = np.ascontiguousarray(self.encoder.encode_queries([text]), dtype=np.float32)  # type: ignore[attr-defined]
         # The embedding model understands colloquial wording itself; appending official terms measured worse.
-        dense_ids, dense_scores = self._dense(text, region_filter, candidates)
-        fused_ids, fused_scores = _reciprocal_rank_fusion(
-            [(bm25_ids, 1.0), (dense_ids, self.settings.rrf_dense_weight)], self.settings.rrf_k
+        dense_ids, dense_scores = self._dense(vector, region_filter, candidates)
+        sentence_ids = self._sentence_ranking(vector, region_filter, candidates)
+        rankings = [(bm25_ids, 1.0), (bigram_ids, self.settings.rrf_bigram_weight),
+                    (dense_ids, self.settings.rrf_dense_weight), (sentence_ids, self.settings.rrf_sentence_weight)]
+        fused_ids, fused_scores = _reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        terms, oov_rate = self._weighted_terms(tokens)
+        token_ids = [self._vocab.get(token) for token in tokens]
+        best_possible = float(sum(self._best_token_score[t] for t in token_ids if t is not None))
+        return _Retrieval(
+            text=text, query_vector=vector[0], bm25_all=bm25_all, bigram_all=bigram_all, bigram_ids=bigram_ids, bm25_ids=bm25_ids, bm25_scores=bm25_scores,
+            dense_ids=dense_ids, dense_scores=dense_scores, sentence_ids=sentence_ids, fused_ids=fused_ids,
+            fused_scores=fused_scores, terms=terms, kinds=asked_kinds(text), best_possible=best_possible,
+            oov_rate=oov_rate, region=region_name,
         )
-        return _Retrieval(bm25_ids, bm25_scores, dense_ids, dense_scores, fused_ids, fused_scores, tokens, region_name)
 
     def _region_filter(self, text: str) -> tuple[str | None, tuple[np.ndarray, object] | None]:
         """The region named and, when the corpus has documents for it, the chunks to search (mask, faiss selector)."""
@@ -158,28 +260,26 @@ class KnowledgeBase:
         return (name if region_filter is not None else None), region_filter
 
     def _bm25(
-        self, tokens: list[str], expansion_tokens: list[str], region_filter: tuple[np.ndarray, object] | None,
-        candidates: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        scores = np.zeros(len(self.index.chunks), dtype=np.float32)
-        for weight, group in ((1.0, tokens), (EXPANSION_WEIGHT, expansion_tokens)):
-            for token in group:
-                token_id = self._vocab.get(token)
-                if token_id is None:
-                    continue
-                start, end = self._indptr[token_id], self._indptr[token_id + 1]
-                # Within one token's column each chunk appears once, so plain fancy-index addition is exact.
-                scores[self._indices[start:end]] += weight * self._data[start:end]
+        self, tokens: list[str], expansion_tokens: list[str], region_filter: tuple[np.ndarray, object] | None
+    ) -> np.ndarray:
+        scores = self._words.scores([(1.0, tokens), (EXPANSION_WEIGHT, expansion_tokens)])
         if region_filter is not None:
             scores[~region_filter[0]] = 0.0
-        return _top(scores, candidates)
+        return scores
+
+    def _bigram_scores(self, text: str, region_filter: tuple[np.ndarray, object] | None) -> np.ndarray:
+        if self._bigrams is None:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        scores = self._bigrams.scores([(1.0, list(dict.fromkeys(char_bigrams(text))))])
+        if region_filter is not None:
+            scores[~region_filter[0]] = 0.0
+        return scores
 
     def _dense(
-        self, query: str, region_filter: tuple[np.ndarray, object] | None, candidates: int
+        self, vector: np.ndarray, region_filter: tuple[np.ndarray, object] | None, candidates: int
     ) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
-        vector = np.ascontiguousarray(self.encoder.encode_queries([query]), dtype=np.float32)  # type: ignore[attr-defined]
         limit = min(candidates, self.index.dense.ntotal)
         if region_filter is None:
             scores, ids = self.index.dense.search(vector, limit)
@@ -191,40 +291,77 @@ class KnowledgeBase:
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
-    # --- abstain features ------------------------------------------------------------------------------
+    def _sentence_ranking(
+        self, vector: np.ndarray, region_filter: tuple[np.ndarray, object] | None, candidates: int
+    ) -> np.ndarray:
+        """Chunks ranked by their closest sentence (empty when the index has no sentence embeddings)."""
+        if self._sentence_index is None or self.index.sentences is None:
+            return np.empty(0, dtype=np.int64)
+        limit = min(SENTENCE_CANDIDATES, self._sentence_index.ntotal)
+        _, ids = self._sentence_index.search(vector, limit)
+        chunks = self.index.sentences.chunk_positions[ids[0][ids[0] >= 0]]
+        if region_filter is not None:
+            chunks = chunks[region_filter[0][chunks]]
+        return np.asarray(list(dict.fromkeys(chunks.tolist()))[:candidates], dtype=np.int64)
 
-    def _features(self, question: str, retrieval: _Retrieval) -> AbstainFeatures:
-        top_texts = [self._normalized_texts[i] for i in retrieval.fused_ids[:COVERAGE_PASSAGES]]
-        idf_values, covered_flags, known_flags = [], [], []
-        for token in retrieval.tokens:
+    # --- reading the candidates ------------------------------------------------------------------------
+
+    def _weighted_terms(self, tokens: list[str]) -> tuple[WeightedTerms, float]:
+        """The question's words with their synonyms and IDF weights (0–1), and the weight share the corpus lacks."""
+        groups, weights, unknown = [], [], []
+        for token in tokens:
             # A colloquial word (长护险) counts as found when its official term (长期护理保险) is.
-            group = [token, *self.lexicon.synonyms.get(token, ())]
-            ids = [self._vocab.get(member) for member in group]
-            known_ids = [t for t in ids if t is not None]
-            idf_values.append(max((self._idf[t] for t in known_ids), default=self._max_idf))
-            known_flags.append(bool(known_ids))
-            covered_flags.append(any(member in text for member in group for text in top_texts))
-        idf = np.array(idf_values, dtype=np.float64)
-        total_idf = float(idf.sum())
-        covered = np.array(covered_flags, dtype=bool)
-        known = np.array(known_flags, dtype=bool)
-        token_ids = [self._vocab.get(token) for token in retrieval.tokens]
-        best_possible = float(sum(self._best_token_score[t] for t in token_ids if t is not None))
+            group = (token, *self.lexicon.synonyms.get(token, ()))
+            known = [self._vocab[m] for m in group if m in self._vocab]
+            weight = max((self._idf[t] for t in known), default=self._max_idf) / self._max_idf
+            groups.append(group)
+            weights.append(float(weight))
+            unknown.append(not known)
+        total = sum(weights)
+        oov = sum(w for w, u in zip(weights, unknown, strict=True) if u) / total if total else 1.0
+        return WeightedTerms(tuple(groups), tuple(weights)), oov
+
+    def _read(self, question: str, retrieval: _Retrieval) -> list[Candidate]:
+        """The best fused candidates, each read against the question, best probability first (stable)."""
+        positions = retrieval.fused_ids[: self.settings.rerank_candidates]
+        candidates = []
+        for rank, position in enumerate(positions, start=1):
+            features = self._features(position, rank, retrieval)
+            candidates.append(Candidate(position, features, self.model.probability(features)))
+        return sorted(candidates, key=lambda c: -c.probability)
+
+    def _features(self, position: int, rank: int, retrieval: _Retrieval) -> PassageFeatures:
+        q = retrieval.query_vector
+        cosine = float(self.index.dense.reconstruct(int(position)) @ q)
+        sentence_cosine = cosine
+        if self.index.sentences is not None and self._sentence_ranges is not None:
+            start, end = self._sentence_ranges[position], self._sentence_ranges[position + 1]
+            if end > start:
+                sentence_cosine = float((self.index.sentences.embeddings[start:end] @ q).max())
         dense = retrieval.dense_scores
-        bm25_top = set(retrieval.bm25_ids[:AGREEMENT_DEPTH].tolist())
-        dense_top = set(retrieval.dense_ids[:AGREEMENT_DEPTH].tolist())
-        return AbstainFeatures(
-            dense_top=float(dense[0]) if len(dense) else 0.0,
-            dense_gap=float(dense[0] - np.median(dense)) if len(dense) else 0.0,
-            bm25_strength=float(retrieval.bm25_scores[0]) / best_possible if best_possible and len(retrieval.bm25_scores) else 0.0,
-            term_coverage=float(idf[covered].sum() / total_idf) if total_idf else 0.0,
-            oov_rate=float(idf[~known].sum() / total_idf) if total_idf else 1.0,
-            agreement=len(bm25_top & dense_top) / AGREEMENT_DEPTH,
-            other_place=1.0 if retrieval.region is None and names_other_place(question) else 0.0,
+        text = self._normalized_texts[position]
+        best_bm25, best_bigram = retrieval.bm25_all.max(initial=0.0), retrieval.bigram_all.max(initial=0.0)
+        sentences = self._normalized_sentences[position]
+        return PassageFeatures(
+            reciprocal_rank=1.0 / rank,
+            bm25_strength=float(retrieval.bm25_all[position]) / retrieval.best_possible if retrieval.best_possible else 0.0,
+            bm25_relative=float(retrieval.bm25_all[position] / best_bm25) if best_bm25 > 0 else 0.0,
+            bigram_relative=float(retrieval.bigram_all[position] / best_bigram) if best_bigram > 0 else 0.0,
+            dense_cosine=cosine,
+            dense_margin=cosine - float(np.median(dense)) if len(dense) else 0.0,
+            sentence_cosine=sentence_cosine,
+            term_coverage=coverage(retrieval.terms, text),
+            sentence_coverage=max((coverage(retrieval.terms, s) for s in sentences), default=0.0),
+            section_coverage=coverage(retrieval.terms, self._normalized_sections[position]),
+            rarest_missing=rarest_missing(retrieval.terms, text),
+            unmet_kinds=float(unmet_kinds(retrieval.kinds, self.index.chunks[position].text)),
+            oov_rate=retrieval.oov_rate,
+            other_place=1.0 if retrieval.region is None and names_other_place(retrieval.text) else 0.0,
         )
 
-    def _passage(self, position: int, score: float) -> Passage:
+    def _passage(self, position: int, score: float, retrieval: _Retrieval) -> Passage:
         chunk = self.index.chunks[position]
+        start, end = answering_span(retrieval.terms, retrieval.kinds, self._normalized_sentences[position])
         return Passage(
             chunk_id=chunk.chunk_id,
             doc_id=chunk.doc_id,
@@ -233,6 +370,7 @@ class KnowledgeBase:
             region=chunk.region,
             text=chunk.text,
             score=round(float(score), 6),
+            lead="".join(self._sentences[position][start:end]),
         )
 
 
@@ -259,6 +397,8 @@ def _reciprocal_rank_fusion(rankings: list[tuple[np.ndarray, float]], rrf_k: int
     """Σ weight/(rrf_k + rank) over the (ranking, weight) lists a chunk appears in; ties keep first-seen order."""
     fused: dict[int, float] = {}
     for ranking, weight in rankings:
+        if weight <= 0:
+            continue
         for rank, position in enumerate(ranking.tolist(), start=1):
             fused[position] = fused.get(position, 0.0) + weight / (rrf_k + rank)
     ordered = sorted(fused.items(), key=lambda item: -item[1])

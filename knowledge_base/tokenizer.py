@@ -12,6 +12,7 @@ digits (１２３９３) and Latin letters (DRG/drg) match.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ class Lexicon:
             if colloquial in outside_official:
                 expansions.extend(term for term in official if term not in normalized and term not in expansions)
         return expansions
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping pairs of letters, digits and CJK characters (punctuation and spaces break a run)."""
+    bigrams: list[str] = []
+    for run in _WORD_RUNS.findall(normalize(text)):
+        bigrams.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return bigrams
+
+
+_WORD_RUNS = re.compile(r"[^\W_]+")
 
 
 def normalize(text: str) -> str:

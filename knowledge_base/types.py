@@ -67,12 +67,18 @@ class Passage:
     region: str
     text: str
     score: float
+    lead: str = ""  # the sentence(s) of ``text`` that carry the asked-for fact: what a reply quotes first
 
 
 @dataclass(frozen=True)
 class SearchResult:
     question: str
     passages: list[Passage] = field(default_factory=list)
-    abstain: bool = False
+    abstain: bool = False  # not answered confidently (band "related" or "refused")
     confidence: float = 0.0
     region: str | None = None
+    band: str = ""  # "confident" | "related" | "refused" (see knowledge_base.answerability); derived when empty
+
+    def __post_init__(self) -> None:
+        if not self.band:
+            object.__setattr__(self, "band", "refused" if self.abstain else "confident")

@@ -1,8 +1,18 @@
-"""Turning search results into what a resident reads: a lead sentence, the quoted passage, its source.
+"""Turning search results into what a resident reads: the sentence that answers, its source, the whole passage.
 
 Nothing here adds facts: every rule, number or phone number in a reply is inside a quotation taken verbatim
-from an official document, and the surrounding words only say where it comes from. The citation payload
-(``citations`` + ``abstain``) is what the gateway and the evaluation runner read.
+from an official document, and the surrounding words only say where it comes from. A reply is in one of three
+bands (``knowledge_base.answerability``):
+
+- ``confident``: the sentence(s) that carry the asked-for fact (``Passage.lead``) quoted first, with the source;
+  the citation payload holds the whole passage (the web page expands it) and up to two further sources;
+- ``related``: "没有找到确切规定，以下条文可能相关" and the best one or two passages, plainly marked as possibly
+  related, never as an answer, with 转人工;
+- ``refused``: the documents do not cover it; 转人工.
+
+The payload (``custom``: ``band``, ``citations``, ``abstain``) is what the gateway, the web page, WeChat and the
+evaluation runner read. ``suggestions(result)`` gives agents the same reading: for each of the best passages, the
+sentence that answers, the passage, its source and its confidence.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from knowledge_base.types import Passage, SearchResult
 MAX_QUOTE_CHARS = 220
 FURTHER_QUOTE_CHARS = 80
 MAX_FURTHER_SOURCES = 2
+MAX_RELATED_PASSAGES = 2
 # Further sources are shown only when they score close to the best one (scores are relative: RRF or cosine).
 FURTHER_SOURCE_MIN_RATIO = 0.8
 
@@ -43,6 +54,8 @@ ABSTAIN_TEXT = (
     "抱歉，我手头的官方政策文件里没有找到能直接回答这个问题的规定。为了不给您不准确的信息，我就不猜测了。"
     "您可以换个说法再问我，或者转人工坐席为您解答。"
 )
+RELATED_INTRO = "抱歉，政策文件里没有找到对这个问题的确切规定。以下条文可能相关，仅供参考，不作为答复："
+RELATED_OUTRO = "如需准确答复，您可以换个说法再问，或转人工坐席为您解答。"
 
 
 @dataclass(frozen=True)
@@ -51,33 +64,77 @@ class PolicyAnswer:
     citations: list[dict[str, Any]]
     abstain: bool
     buttons: list[dict[str, str]] = field(default_factory=list)
+    band: str = ""  # confident | related | refused
 
     @property
     def payload(self) -> dict[str, Any]:
         """The `custom` json_message sent alongside the text."""
-        return {"citations": self.citations, "abstain": self.abstain}
+        return {"band": self.band or ("refused" if self.abstain else "confident"), "citations": self.citations,
+                "abstain": self.abstain}
 
 
 def compose_policy_answer(result: SearchResult) -> PolicyAnswer:
-    """The reply for one search: the best passage quoted and cited, up to two further sources, or an abstention."""
+    """The reply for one search, by its band: the answer quoted and cited, possibly related passages, or a refusal."""
+    if result.band == "related" and result.passages:
+        return _related_reply(result)
     if result.abstain or not result.passages:
-        return PolicyAnswer(ABSTAIN_TEXT, [], True, list(HUMAN_BUTTONS))
+        return PolicyAnswer(ABSTAIN_TEXT, [], True, list(HUMAN_BUTTONS), band="refused")
 
     best, *others = result.passages
     further = [p for p in others if _is_further_source(p, best)][:MAX_FURTHER_SOURCES]
 
     lines = [
         f"{_lead(best)}",
-        f"“{quote(best.text, result.question)}”",
+        f"“{answering_quote(best, result.question)}”",
         f"（来源：{source_line(best)}）",
     ]
     if further:
         lines.append("相关规定还可参考：")
         lines.extend(
-            f"· {source_line(p)}：“{quote(p.text, result.question, FURTHER_QUOTE_CHARS)}”" for p in further
+            f"· {source_line(p)}：“{answering_quote(p, result.question, FURTHER_QUOTE_CHARS)}”" for p in further
         )
     citations = [citation(p) for p in [best, *further]]
-    return PolicyAnswer("\n".join(lines), citations, False)
+    return PolicyAnswer("\n".join(lines), citations, False, band="confident")
+
+
+def _related_reply(result: SearchResult) -> PolicyAnswer:
+    shown = result.passages[:MAX_RELATED_PASSAGES]
+    lines = [RELATED_INTRO]
+    lines.extend(f"· 【可能相关】{source_line(p)}：“{answering_quote(p, result.question, FURTHER_QUOTE_CHARS * 2)}”"
+                 for p in shown)
+    lines.append(RELATED_OUTRO)
+    return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, list(HUMAN_BUTTONS), band="related")
+
+
+def answering_quote(passage: Passage, question: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """The sentence(s) of the passage that answer (``Passage.lead``), or its best-overlapping sentences."""
+    return quote(passage.lead or passage.text, question, limit)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested answer for an agent: what to read out, where it stands, how sure the reading is."""
+
+    sentence: str  # the sentence(s) that carry the asked-for fact
+    passage: str  # the whole passage
+    source: str  # 《title》 · section · region
+    confidence: float  # the passage's own probability of answering the question, 0–1
+    band: str  # the band this passage alone would fall in
+    chunk_id: str
+
+
+def suggestions(result: SearchResult, k: int = 3, *, band_of: Any = None) -> list[Suggestion]:
+    """The best ``k`` passages of a search as agent suggestions, best first.
+
+    ``band_of(confidence) -> str`` is the knowledge base's banding (``kb.model.band``); without it the first
+    passage takes the result's band and the others are "related".
+    """
+    out = []
+    for position, p in enumerate(result.passages[:k]):
+        band = band_of(p.score) if band_of else (result.band if position == 0 else "related")
+        out.append(Suggestion(answering_quote(p, result.question), p.text, source_line(p), round(float(p.score), 4),
+                              band, p.chunk_id))
+    return out
 
 
 def citation(passage: Passage) -> dict[str, Any]:
@@ -87,6 +144,7 @@ def citation(passage: Passage) -> dict[str, Any]:
         "section": passage.section,
         "region": passage.region,
         "text": passage.text,
+        "lead": passage.lead,
         "score": round(float(passage.score), 4),
     }
 

@@ -108,6 +108,13 @@ def looks_like_follow_up(text: str) -> bool:
     )
 
 
+def narrows_previous(text: str) -> bool:
+    """A longer message that opens by leaning on the previous one ("那退休的…", "还有…呢") continues its topic."""
+    stripped = _PUNCTUATION.sub("", text)
+    return len(stripped) > MAX_FOLLOW_UP_CHARS and bool(_CONTINUING.match(stripped))
+
+
+_CONTINUING = re.compile(r"^(那么|那如果|那要是|那|还有|另外|再问一下|再问下)")
 _ASPECT_OPENERS = ("需要", "要", "得", "多久", "多长", "多少", "在哪", "哪里", "去哪", "怎么办", "什么时候", "有什么")
 
 
@@ -124,6 +131,9 @@ def rewrite_follow_up(
     it names itself: a new full question must not be narrowed to a place the resident did not mention.
     """
     own_region = detect_region(text)
+    if previous_topic and not own_region and previous_region and narrows_previous(text):
+        # "那退休的人个人账户每个月划多少" after a 周口 question: a full question of its own, in the same place.
+        return FollowUp(text.strip(), previous_region, True)
     if not previous_topic or not looks_like_follow_up(text):
         return FollowUp(text.strip(), own_region, False)
 

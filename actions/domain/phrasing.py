@@ -21,6 +21,18 @@ _WISH_TO_FILE = re.compile(
     r"|我来|我有|我发现|我知道|我怀疑"
 )
 
+# A question about how ratings are handled ("给了差评多久会有人回访我", "好差评结果有什么用") names ratings or
+# 回访 and asks something; a rating itself ("差评", "服务很好，五星") states a judgement and asks nothing.
+_RATING_WORDS = re.compile(r"差评|好评|好差评|评价|回访|满意度|打分|评分")
+_RATING_QUESTION = re.compile(r"多久|多长时间|几天|什么|会不会|有没有|有人|谁|怎么|如何|吗|呢|[？?]|是不是|能不能|哪里")
+
+
+def asks_about_rating_rules(text: str) -> bool:
+    """A question about ratings, 差评 or 回访 (a policy question for the documents), not a rating to record."""
+    text = text.strip()
+    return not _chosen_by_button(text) and bool(_RATING_WORDS.search(text)) and bool(_RATING_QUESTION.search(text))
+
+
 # The button that does what the intent would have done, shown beside an answer from the documents.
 _REQUESTS: dict[str, str] = {
     "check_enrollment": "查询本人参保状态",
