@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from actions.domain.identity_input import is_name
+from casework.pseudonyms import sender_pseudonym
 from hotline.privacy import mask_name, mask_text
 
 UNKNOWN_CHANNEL = "unknown"
@@ -25,19 +27,32 @@ def input_channel(tracker: Tracker) -> str:
 
 
 def actor(tracker: Tracker) -> str:
-    """How audit records name who looked something up: `rest:<sender id>`."""
-    return f"{input_channel(tracker)}:{tracker.sender_id}"
+    """How audit records name who looked something up: `web:web:h…` (channel, then the sender's keyed hash:
+    the table must not hand a reader a session id to speak as)."""
+    return f"{input_channel(tracker)}:{sender_pseudonym(tracker.sender_id)}"
+
+
+def client_key(tracker: Tracker) -> str | None:
+    """The gateway's keyed hash of the client IP of the latest message (None on WeChat). Only the gateway can
+    reach Rasa (signed messages), and it overwrites this key, so a resident cannot choose it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            client = (event.get("metadata") or {}).get("client")
+            return str(client) if client else None
+    return None
 
 
 def transcript(tracker: Tracker) -> list[str]:
     """The conversation so far, one line per message: `居民：…` / `助手：…`, names and numbers masked.
 
     Agents read the whole exchange in the ticket, so a resident never has to repeat themselves. Names typed
-    into the identity form are masked here (the ticket module masks ID and phone numbers again on storing).
+    into the identity form are masked here (the ticket module masks ID and phone numbers again on storing);
+    only values the form would take as a name: a rejected one ("查一下我的余额") must not mask ordinary words.
     """
     names = {
         str(event["value"]) for event in tracker.events
         if event.get("event") == "slot" and event.get("name") == "person_name" and event.get("value")
+        and is_name(str(event["value"]))
     }
     lines: list[str] = []
     for event in tracker.events:

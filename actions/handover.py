@@ -24,6 +24,8 @@ OPENING_BY_CATEGORY: dict[TicketCategory, str] = {
     TicketCategory.VERIFICATION_FAILED: "已为您登记人工核实工单。",
     TicketCategory.UNANSWERED: "这个问题我暂时无法从官方文件中找到答案，已为您登记工单，转交工作人员解答。",
 }
+# A further unanswered question within minutes joins the open ticket (casework.tickets.UNANSWERED_MERGE_WINDOW).
+APPENDED_TEXT = "这个问题我也暂时无法从官方文件中找到答案，已补充到您刚才的工单里，由工作人员一并解答。"
 
 
 def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, category: TicketCategory) -> list[EventType]:
@@ -42,7 +44,7 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, category: Ticke
     logger.info("ticket %s opened (%s) for %s", receipt.number, category, actor(tracker))
     dispatcher.utter_message(
         text=(
-            f"{OPENING_BY_CATEGORY[category]}工单号：{receipt.number}。"
+            f"{APPENDED_TEXT if receipt.appended else OPENING_BY_CATEGORY[category]}工单号：{receipt.number}。"
             f"我们会在{receipt.time_limit_text}（{receipt.due_text}），请您保持联系方式畅通。"
             "对话记录已附在工单里，您不用再重复说明。"
         ),

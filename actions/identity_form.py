@@ -1,47 +1,64 @@
 """Verifying who is asking before any personal lookup: name, 18-digit ID number, last 4 digits of the phone.
 
 The outcome lives only in slots that no user message can fill (`verified`, `verified_resident_id`,
-`verification_failures`, `identity_status`) and expires with the session.
+`verification_failures`, `identity_status`) and expires with the session. Every attempt is also counted in the
+database per ID number, conversation and client (casework.verification), and `lockout()` is asked before the
+form starts, as soon as an ID number is given, and again right before each verification: `/restart`, a new
+session or a new ID number does not start the count afresh.
+
+ID numbers reach Rasa masked (`3601**********9014`); the real number is unsealed here from what the gateway
+sealed for this sender (casework.sealed_ids).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
-from actions.conversation import actor, latest_intent, latest_text
+from actions.conversation import actor, client_key, latest_intent, latest_text
+from actions.domain.identity_input import (
+    extract_id_number,
+    extract_name,
+    extract_phone_digits,
+    masked_id_numbers,
+)
 from actions.domain.phrasing import asks_about_own_records
 from casework.db import session_scope
-from casework.id_numbers import check_id_number, check_phone_last4, normalize_digits
-from casework.verification import VerifiedResident, verification_locked, verify_identity
+from casework.id_numbers import IdNumberCheck, check_id_number, check_phone_last4
+from casework.sealed_ids import seal_id_number, unseal_id_number
+from casework.verification import Lockout, VerifiedResident, lockout, verify_identity
 from hotline.settings import get_settings
 
+__all__ = [
+    "ActionCheckIdentity", "ValidateIdentityForm", "extract_id_number", "extract_name", "verified_text",
+]
+
 IDENTITY_SLOTS = ("person_name", "id_number", "phone_last4")
-MAX_VERIFICATION_FAILURES = 3
+MAX_VERIFICATION_FAILURES = 3  # in one conversation; then a 身份核验失败 ticket hands it to a person
 
 # Identity status values the rules branch on (categorical slot `identity_status`). NOT_NEEDED: the question is
 # about the rules for everybody, so the documents answer it and nobody is asked for an ID number.
 VERIFIED, UNVERIFIED, LOCKED, NOT_NEEDED = "verified", "unverified", "locked", "not_needed"
 
-# "我叫张三" / "姓名：张三" / "张三。" → "张三"; names may hold the middle dot of minority names.
-_NAME_PREFIX = re.compile(r"^(我的名字是|我的名字叫|名字是|名字叫|我叫|我是|本人|姓名是|姓名[:：]?|名字[:：]?)")
-_NAME = re.compile(r"^(?:[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,10}(?:·[\u4e00-\u9fff]{1,10})+)$")
-# Characters that make a message a question or a request, not a name ("为什么", "不想说", "查余额").
-_PART_SEPARATOR = re.compile(r"[,，;；、\s]+")
-_NOT_IN_NAMES = set("吗呢吧啊么什怎哪谁查询办要想说不没的了嗯哦")
-# The longest run that could be an ID number (digits, X, separators) inside a sentence.
-_ID_CANDIDATE = re.compile(r"[0-9０-９Xx][0-9０-９Xx \-]{5,}[0-9０-９Xx]|[0-9０-９]+")
-_DIGIT_RUN = re.compile(r"\d+")
+HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+EXPIRED_ID_NUMBER_TEXT = (
+    "为保护您的信息，您输入的身份证号码只保留几分钟，现已失效。请重新输入您本人的18位居民身份证号码。"
+)
 
 
 def verification_failures(tracker: Tracker) -> int:
     return int(tracker.get_slot("verification_failures") or 0)
+
+
+def current_lockout(tracker: Tracker, id_number: str | None = None) -> Lockout | None:
+    """The lockout for this conversation and client (and ID number, when given), from the database."""
+    with session_scope() as session:
+        return lockout(session, sender_id=tracker.sender_id, client=client_key(tracker), id_number=id_number)
 
 
 class ActionCheckIdentity(Action):
@@ -63,16 +80,15 @@ class ActionCheckIdentity(Action):
         events: list[EventType] = [SlotSet("pending_lookup", latest_intent(tracker))]
         if verified:
             return [*events, SlotSet("identity_status", VERIFIED)]
-        if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES or _locked_across_sessions(tracker):
+        if verification_failures(tracker) >= MAX_VERIFICATION_FAILURES:
+            return [*events, SlotSet("identity_status", LOCKED)]
+        lock = current_lockout(tracker)
+        if lock is not None:
+            # The rules add the general refusal and the offer of a human (utter_verification_locked).
+            dispatcher.utter_message(text=lock.retry_text)
             return [*events, SlotSet("identity_status", LOCKED)]
         # A fresh form every time: nothing half-typed in an abandoned attempt is reused.
         return [*events, SlotSet("identity_status", UNVERIFIED), *(SlotSet(slot, None) for slot in IDENTITY_SLOTS)]
-
-
-def _locked_across_sessions(tracker: Tracker) -> bool:
-    """A new session resets the slot count, not the audit trail: repeated guessing stays locked for a while."""
-    with session_scope() as session:
-        return verification_locked(session, actor(tracker))
 
 
 class ValidateIdentityForm(FormValidationAction):
@@ -97,13 +113,19 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value is None:
             return {"id_number": None}
-        checks = [check_id_number(extract_id_number(c)) for c in _candidates(slot_value, tracker)]
+        checks = [check for c in _candidates(slot_value, tracker) if (check := _read_id_number(c, tracker))]
         valid = next((c for c in checks if c.valid), None)
         if valid is None:
             # Explain what is wrong with the fullest reading of what the resident typed.
-            dispatcher.utter_message(text=checks[-1].problem)
+            dispatcher.utter_message(text=checks[-1].problem if checks else EXPIRED_ID_NUMBER_TEXT)
             return {"id_number": None}
-        return {"id_number": valid.normalized}
+        lock = current_lockout(tracker, valid.normalized)
+        if lock is not None:
+            dispatcher.utter_message(text=lock.message, buttons=[HUMAN_BUTTON])
+            return {"id_number": None}
+        # The slot (Rasa's tracker) keeps the masked form only; the number itself stays sealed until verification.
+        with session_scope() as session:
+            return {"id_number": seal_id_number(session, tracker.sender_id, valid.normalized or "")}
 
     def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -123,6 +145,9 @@ class ValidateIdentityForm(FormValidationAction):
         """Check each field, then, once all three are valid, match them against the registered record."""
         events = await super().get_validation_events(dispatcher, tracker, domain)
         values = {slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}
+        for event in events:  # this turn's validated values, over what the tracker held before it
+            if event.get("event") == "slot" and event.get("name") in values:
+                values[event["name"]] = event.get("value")
         if not all(values.values()) or tracker.get_slot("verified"):
             return events
         outcome = self._verify(dispatcher, tracker, values)
@@ -134,10 +159,21 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         settings = get_settings()
         with session_scope() as session:
-            resident = verify_identity(
-                session, values["person_name"], values["id_number"], values["phone_last4"],
+            id_number = _unsealed(session, tracker.sender_id, values["id_number"])
+            if id_number is None:  # sealed too long ago: ask for it again rather than guess
+                dispatcher.utter_message(text=EXPIRED_ID_NUMBER_TEXT)
+                return {"id_number": None}
+            # Asked again right before comparing: a lockout must hold at every attempt, not only at the start.
+            lock = lockout(session, sender_id=tracker.sender_id, client=client_key(tracker), id_number=id_number)
+            resident = None if lock else verify_identity(
+                session, values["person_name"], id_number, values["phone_last4"],
                 actor=actor(tracker), audit_log_file=settings.audit_log_file,
+                sender_id=tracker.sender_id, client=client_key(tracker),
             )
+        if lock is not None:
+            dispatcher.utter_message(text=lock.message, buttons=[HUMAN_BUTTON])
+            # Fields kept so the form completes; the account action then ends the attempt.
+            return {"verified": False, "identity_status": LOCKED}
         if resident is not None:
             dispatcher.utter_message(text=verified_text(resident))
             return {
@@ -172,33 +208,22 @@ def _candidates(slot_value: Any, tracker: Tracker) -> list[str]:
     return candidates
 
 
+def _read_id_number(candidate: str, tracker: Tracker) -> IdNumberCheck | None:
+    """The check of the ID number in `candidate`: unsealed when the gateway masked it, None once that expired."""
+    masked = masked_id_numbers(candidate)
+    if not masked:
+        return check_id_number(extract_id_number(candidate))
+    with session_scope() as session:
+        typed = unseal_id_number(session, tracker.sender_id, masked[-1])
+    return check_id_number(typed) if typed else None
+
+
+def _unsealed(session: Session, sender_id: str, slot_value: str) -> str | None:
+    """The ID number behind the slot's masked form (a whole number, from a tool talking to Rasa, as it is)."""
+    masked = masked_id_numbers(slot_value)
+    return unseal_id_number(session, sender_id, masked[-1]) if masked else slot_value
+
+
 def verified_text(resident: VerifiedResident) -> str:
     phone = f"，手机 {resident.masked_phone}" if resident.masked_phone else ""
     return f"身份核验通过：{resident.masked_name}（身份证 {resident.masked_id_number}{phone}）。"
-
-
-def extract_name(text: str) -> str | None:
-    """"张三" / "我叫张三。" / "我叫张三，身份证号……" → "张三"; None when no part of the message is a name."""
-    normalized = unicodedata.normalize("NFKC", text).replace("•", "·").replace("・", "·")
-    # A message may carry all three fields: look at each comma-separated part.
-    for part in _PART_SEPARATOR.split(normalized):
-        value = "".join(_NAME_PREFIX.sub("", part.strip().strip("。.!！～~")).split())
-        if _NAME.fullmatch(value) and not _NOT_IN_NAMES & set(value):
-            return value
-    return None
-
-
-def extract_id_number(text: str) -> str:
-    """The ID-number-like part of a sentence ("我的身份证号是 110101 19900307 7777" → the digits), else the text."""
-    candidates = _ID_CANDIDATE.findall(text)
-    if not candidates:
-        return text
-    return max(candidates, key=lambda c: len(normalize_digits(c)))
-
-
-def extract_phone_digits(text: str) -> str:
-    """"后四位是5678" → "5678"; a whole mobile number is kept whole (its last four are used)."""
-    runs = _DIGIT_RUN.findall(normalize_digits(text))
-    if not runs:
-        return text
-    return max(runs, key=len)

@@ -197,7 +197,9 @@ class Ticket(Base):
     category: Mapped[TicketCategory] = mapped_column(chinese_enum(TicketCategory, "ticket_category"))
     status: Mapped[TicketStatus] = mapped_column(chinese_enum(TicketStatus, "ticket_status"), index=True)
     channel: Mapped[str] = mapped_column(String(32))  # where a reply must go back: "rest", "wechat", …
-    sender_id: Mapped[str] = mapped_column(String(128))
+    sender_id: Mapped[str] = mapped_column(String(128))  # keyed hash (casework.senders.stored_sender)
+    # Where a pushed reply goes (the WeChat openid), sealed (casework.sealing); None for senders that poll (web).
+    reply_to: Mapped[str | None] = mapped_column(Text)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
     resident_masked: Mapped[str | None] = mapped_column(String(128))
     summary: Mapped[str | None] = mapped_column(String(500))
@@ -282,8 +284,37 @@ class TicketMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reply_to: Mapped[str | None] = mapped_column(Text)  # the recipient ticket's sealed reply address
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class IdentityAttempt(Base):
+    """One identity verification, kept so lockouts hold per person, per conversation and per client, across
+    `/restart` and new sessions (casework.verification). Every identifier is a keyed hash (casework.pseudonyms)."""
+
+    __tablename__ = "identity_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    target: Mapped[str] = mapped_column(String(32), index=True)  # the ID number tried
+    sender: Mapped[str] = mapped_column(String(64), index=True)  # the conversation (channel:hash)
+    client: Mapped[str | None] = mapped_column(String(32), index=True)  # the client IP (web); None for WeChat
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class SealedIdNumber(Base):
+    """An ID number a resident typed, encrypted for a few minutes: the gateway masks it before the text reaches
+    Rasa, the identity form unseals it to verify (casework.sealed_ids)."""
+
+    __tablename__ = "sealed_id_numbers"
+    __table_args__ = (Index("ix_sealed_id_numbers_lookup", "sender", "masked"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))  # keyed hash of the sender id
+    masked: Mapped[str] = mapped_column(String(24))  # 3601**********9014, as Rasa sees it
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class TicketNote(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from casework.column_types import utc_now
 from casework.enums import MessageKind
 from casework.models import Ticket, TicketMessage
-from casework.senders import stored_sender
+from casework.senders import delivery_sender, stored_sender
 from hotline.privacy import mask_text
 
 RATING_INVITATION_TEXT = (
@@ -43,17 +43,20 @@ def queue_message(
 ) -> list[TicketMessage]:
     """One message per chat of this resident (the ticket's, and those of tickets merged into it)."""
     moment = now or utc_now()
-    recipients = dict.fromkeys((t.channel, t.sender_id) for t in [ticket, *ticket.duplicates])
+    recipients: dict[tuple[str, str], str | None] = {}  # (channel, stored sender) → sealed reply address
+    for each in [ticket, *ticket.duplicates]:
+        recipients.setdefault((each.channel, each.sender_id), each.reply_to)
     messages = [
         TicketMessage(
             channel=channel,
             sender_id=sender,
+            reply_to=reply_to,
             author=author,
             kind=kind,
             text=mask_text(text),
             created_at=moment,
         )
-        for channel, sender in recipients
+        for (channel, sender), reply_to in recipients.items()
     ]
     ticket.messages.extend(messages)
     return messages
@@ -133,7 +136,7 @@ def _agent_message(message: TicketMessage, number: str) -> AgentMessage:
         message.id,
         number,
         message.channel,
-        message.sender_id,
+        delivery_sender(message.sender_id, message.reply_to),  # the outbox needs the WeChat openid back
         message.author,
         message.text,
         message.created_at,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from casework.column_types import CHINA_TZ, utc_now
 from casework.enums import Rating, TicketCategory, TicketStatus
 from casework.lifecycle import (
     LEGAL_TRANSITIONS,
+    OPEN_STATUSES,
     RATEABLE_STATUSES,
     IllegalTransition,
     allowed_next,
@@ -31,7 +32,7 @@ from casework.lifecycle import (
 from casework.models import Resident, Ticket, TicketEvent, TicketSequence
 from casework.ratings import rate_ticket
 from casework.replies import AgentMessage, add_agent_message, claim_undelivered, messages_for_sender
-from casework.senders import stored_sender
+from casework.senders import reply_address, stored_sender
 from casework.supervision import supervise_overdue
 from casework.time_limits import TimeLimitRules, default_time_limits
 from casework.verification import VerifiedResident
@@ -60,6 +61,9 @@ __all__ = [
 ]
 
 TICKET_PREFIX = "12393"
+# A second question the documents do not cover, from the same chat within this window, is added to the open
+# 无法回答 ticket instead of opening another: one resident's unanswered questions (or junk) are one piece of work.
+UNANSWERED_MERGE_WINDOW = timedelta(minutes=30)
 
 # --- opening tickets ---------------------------------------------------------------------
 
@@ -70,6 +74,7 @@ class TicketReceipt:
     due_at: datetime  # aware UTC
     time_limit_text: str  # "5个工作日内答复您投诉的处理结果"
     category: TicketCategory | None = None
+    appended: bool = False  # True: the conversation was added to the sender's open ticket of that number
 
     @property
     def due_text(self) -> str:
@@ -106,12 +111,18 @@ def open_ticket(
     text = transcript if isinstance(transcript, str) else "\n".join(transcript)
     # Names cannot be recognised in free text in general, but the verified resident's own name can.
     known_names = _resident_names(session, resident)
+    if kind is TicketCategory.UNANSWERED:
+        recent = _recent_unanswered(session, sender_id, now)
+        if recent is not None:
+            _append_transcript(recent, mask_text(text, known_names))
+            return TicketReceipt(recent.number, recent.due_at, limit.text, kind, appended=True)
     ticket = Ticket(
         number=_next_ticket_number(session, now),
         category=kind,
         status=TicketStatus.RECEIVED,
         channel=channel,
         sender_id=stored_sender(sender_id),
+        reply_to=reply_address(sender_id),
         resident_id=resident.resident_id if resident else None,
         resident_masked=resident.masked_subject if resident else None,
         summary=mask_text(summary, known_names)[:500] if summary else None,
@@ -132,6 +143,26 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     return TicketReceipt(ticket.number, ticket.due_at, limit.text, kind)
+
+
+def _recent_unanswered(session: Session, sender_id: str, now: datetime) -> Ticket | None:
+    return session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.sender_id == stored_sender(sender_id),
+            Ticket.category == TicketCategory.UNANSWERED,
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.created_at >= now - UNANSWERED_MERGE_WINDOW,
+        )
+        .order_by(Ticket.id.desc())
+    ).first()
+
+
+def _append_transcript(ticket: Ticket, transcript: str) -> None:
+    """Add what the conversation said since the ticket was opened (the whole transcript if it is another one)."""
+    added = transcript.removeprefix(ticket.transcript) if transcript.startswith(ticket.transcript) else transcript
+    if added.strip():
+        ticket.transcript = f"{ticket.transcript}\n——（同一居民随后补充）——\n{added.strip()}"
 
 
 def _next_ticket_number(session: Session, now: datetime) -> str:

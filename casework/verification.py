@@ -2,6 +2,11 @@
 
 The answer is only "verified" (with a masked view) or None. It never says which field did not match, so the
 hotline cannot be used to probe whether an ID number exists or what name belongs to it.
+
+Four digits of a phone are only 10 000 guesses, so every attempt is kept (`identity_attempts`, keyed hashes
+only) and `lockout()` is asked before each one: failures are limited per ID number tried (the person, whoever
+asks), per conversation and per client IP, and so is the number of different ID numbers one conversation or
+client tries (enumeration). The limits hold across `/restart` and new sessions, since they live in the database.
 """
 
 from __future__ import annotations
@@ -9,23 +14,48 @@ from __future__ import annotations
 import hmac
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.audit import masked_resident, record_lookup
-from casework.column_types import utc_now
+from casework.column_types import CHINA_TZ, utc_now
 from casework.enums import LookupKind, LookupOutcome, Scheme
 from casework.id_numbers import check_id_number, check_phone_last4
-from casework.models import AuditRecord, Resident
-from hotline.privacy import mask_id_number, mask_name, mask_phone, mask_text
+from casework.models import IdentityAttempt, Resident
+from casework.pseudonyms import id_number_pseudonym, sender_pseudonym
+from hotline.privacy import mask_id_number, mask_name, mask_phone
+from hotline.settings import Settings, get_settings
 
-# Four digits of a phone are only 10 000 guesses: after this many failures in the window, stop trying and
-# hand the resident to a person (身份核验失败 ticket) instead.
-MAX_FAILED_ATTEMPTS = 5
-FAILED_ATTEMPTS_WINDOW = timedelta(hours=1)
+Scope = Literal["target", "sender", "client"]
+
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    scope: Scope  # whose attempts: one ID number's (the person), one conversation's, one client IP's
+    maximum: int
+    window: timedelta
+    distinct_targets: bool = False  # count the different ID numbers tried, not the failures (enumeration)
+
+
+def attempt_limits(settings: Settings | None = None) -> tuple[AttemptLimit, ...]:
+    """The limits, with their maximums from the settings (defaults 5 / 3 / 10 / 3 / 10).
+
+    Why these values: a resident who mistypes gets a few tries in a conversation; an ID number survives five
+    wrong guesses a day from anywhere (its 10 000 phone endings would take years); one IP is often a household
+    or an office NAT, so it gets more than one conversation; trying several people's ID numbers is enumeration.
+    """
+    s = settings or get_settings()
+    return (
+        AttemptLimit("target", s.identity_failures_per_id_number, timedelta(hours=24)),
+        AttemptLimit("sender", s.identity_failures_per_conversation, timedelta(hours=1)),
+        AttemptLimit("client", s.identity_failures_per_client, timedelta(hours=1)),
+        AttemptLimit("sender", s.identity_id_numbers_per_conversation, timedelta(hours=24), distinct_targets=True),
+        AttemptLimit("client", s.identity_id_numbers_per_client, timedelta(hours=24), distinct_targets=True),
+    )
 
 # Compared against when no resident matches, so a miss costs about the same time as a near-hit.
 _DECOY_NAME = "\u0000" * 4
@@ -54,10 +84,13 @@ def verify_identity(
     *,
     actor: str | None = None,
     audit_log_file: Path | None = None,
+    sender_id: str | None = None,
+    client: str | None = None,
 ) -> VerifiedResident | None:
     """The resident whose name, ID number and registered phone (last four digits) all match, else None.
 
-    With `actor` (e.g. "rest:<sender_id>") the attempt is audited, successful or not.
+    With `actor` (e.g. "web:<hashed sender>") the attempt is audited, successful or not; with `sender_id` (and
+    `client`, the gateway's hash of the client IP) it counts towards the lockouts. Ask `lockout()` first.
     """
     id_check = check_id_number(id_number)
     phone_check = check_phone_last4(phone_last4)
@@ -83,31 +116,77 @@ def verify_identity(
             subject=None if verified else _masked_attempt(name, id_check.normalized or id_number),
             log_file=audit_log_file,
         )
+    if sender_id is not None and id_check.valid:
+        session.add(IdentityAttempt(
+            occurred_at=utc_now(), target=id_number_pseudonym(id_check.normalized or ""),
+            sender=sender_pseudonym(sender_id), client=client, succeeded=bool(verified),
+        ))
     if not verified or resident is None:
         return None
     return verified_view(resident)
 
 
-def failed_attempts(session: Session, actor: str, *, window: timedelta = FAILED_ATTEMPTS_WINDOW) -> int:
-    """Failed verifications audited for `actor` (the same "channel:sender" passed to verify_identity)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(AuditRecord)
-            .where(
-                AuditRecord.actor == mask_text(actor),
-                AuditRecord.lookup == LookupKind.VERIFY_IDENTITY,
-                AuditRecord.outcome == LookupOutcome.REJECTED,
-                AuditRecord.occurred_at >= utc_now() - window,
-            )
-        )
-        or 0
-    )
+@dataclass(frozen=True)
+class Lockout:
+    """Verification is paused for this person, conversation or client until `until` (aware UTC)."""
+
+    scope: Scope
+    until: datetime
+
+    @property
+    def retry_text(self) -> str:
+        """`该证件号码的身份核验尝试次数过多，请于12月3日 18:05 后再试。`"""
+        local = self.until.astimezone(CHINA_TZ)
+        who = "该证件号码" if self.scope == "target" else "当前对话"
+        return f"{who}的身份核验尝试次数过多，请于{local.month}月{local.day}日 {local:%H:%M} 后再试。"
+
+    @property
+    def message(self) -> str:
+        """What the resident is told: why in general terms, when to retry, and that a person can help."""
+        return f"为保护您的信息安全，自助核验已暂停：{self.retry_text}如需现在办理，请说“转人工”，坐席会为您人工核实身份。"
 
 
-def verification_locked(session: Session, actor: str) -> bool:
-    """True once `actor` has failed MAX_FAILED_ATTEMPTS times within the window: stop asking, escalate."""
-    return failed_attempts(session, actor) >= MAX_FAILED_ATTEMPTS
+def lockout(
+    session: Session,
+    *,
+    sender_id: str,
+    client: str | None = None,
+    id_number: str | None = None,
+    now: datetime | None = None,
+    limits: tuple[AttemptLimit, ...] | None = None,
+) -> Lockout | None:
+    """The lockout that applies to the next attempt (the latest-ending one), or None when it may go ahead."""
+    now = now or utc_now()
+    keys: dict[Scope, str | None] = {
+        "target": id_number_pseudonym(id_number) if id_number else None,
+        "sender": sender_pseudonym(sender_id),
+        "client": client,
+    }
+    found = [
+        lock for limit in limits or attempt_limits()
+        if keys[limit.scope] and (lock := _lock_of(session, limit, str(keys[limit.scope]), now))
+    ]
+    return max(found, key=lambda lock: lock.until) if found else None
+
+
+def _lock_of(session: Session, limit: AttemptLimit, key: str, now: datetime) -> Lockout | None:
+    column = {"target": IdentityAttempt.target, "sender": IdentityAttempt.sender,
+              "client": IdentityAttempt.client}[limit.scope]
+    recent = (IdentityAttempt.succeeded.is_(False), column == key, IdentityAttempt.occurred_at >= now - limit.window)
+    if limit.distinct_targets:
+        # Each ID number tried counts once, at its latest failure: the lock lifts as the oldest ones age out.
+        query = select(func.max(IdentityAttempt.occurred_at)).where(*recent).group_by(IdentityAttempt.target)
+    else:
+        query = select(IdentityAttempt.occurred_at).where(*recent)
+    moments = sorted(session.scalars(query), reverse=True)
+    if len(moments) < limit.maximum:
+        return None
+    # Locked until the maximum-th most recent counted failure leaves the window.
+    return Lockout(limit.scope, _aware(moments[limit.maximum - 1]) + limit.window)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
 
 
 def verified_view(resident: Resident) -> VerifiedResident:
@@ -139,12 +218,13 @@ def _masked_attempt(name: str, id_number: str) -> str:
 
 
 __all__ = [
-    "MAX_FAILED_ATTEMPTS",
+    "AttemptLimit",
+    "Lockout",
     "VerifiedResident",
-    "failed_attempts",
     "load_verified",
+    "lockout",
+    "attempt_limits",
     "masked_resident",
-    "verification_locked",
     "verified_view",
     "verify_identity",
 ]

@@ -1,12 +1,14 @@
 """Talks to the Rasa server's gateway channel (signed messages) and probes the components the chat depends on.
 
 The one client for the gateway → Rasa hop: the gateway uses `RasaClient` (async); tests and tools use
-`ask_rasa` (blocking). Both sign each message with RASA_CHANNEL_SECRET (hotline/hop_signature.py) and read the
+`ask_rasa` (blocking). Both mask ID numbers and phones before the text leaves (`bot_text`: Rasa keeps every
+message in its tracker), sign each message with RASA_CHANNEL_SECRET (hotline/hop_signature.py) and read the
 intent Rasa gave it from the reply's headers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 import httpx
 
 from hotline.hop_signature import CONFIDENCE_HEADER, INTENT_HEADER, signed_headers
+from hotline.privacy import id_numbers_in, mask_text
 from hotline.settings import Settings
 
 WEBHOOK_PATH = "/webhooks/gateway/webhook"
@@ -29,6 +32,25 @@ class BotReply:
     messages: list[dict[str, Any]]  # Rasa REST shape: recipient_id, text, buttons, custom …
     intent: str | None = None  # what Rasa's NLU read in the message, for analytics
     confidence: float | None = None
+
+
+def bot_text(settings: Settings, sender_id: str, text: str) -> str:
+    """What Rasa may see of a message: ID numbers (`3601**********9014`) and phones (`138****5678`) masked.
+
+    Each ID number is sealed for this sender for a few minutes (casework.sealed_ids), so the identity form can
+    still verify it. BotUnavailable when it cannot be sealed: the raw number is never sent instead."""
+    if not id_numbers_in(text):
+        return mask_text(text)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from casework.db import session_scope
+    from casework.sealed_ids import mask_for_bot
+
+    try:
+        with session_scope(settings.database_url) as session:
+            return mask_for_bot(session, sender_id, text)
+    except SQLAlchemyError as error:
+        raise BotUnavailable(f"the ID number could not be sealed: {type(error).__name__}") from error
 
 
 def signed_message(settings: Settings, sender_id: str, text: str,
@@ -61,7 +83,7 @@ def read_reply(response: httpx.Response) -> BotReply:
 def ask_rasa(settings: Settings, sender_id: str, text: str, metadata: dict[str, Any] | None = None, *,
              rasa_url: str | None = None, timeout: float = 90.0) -> BotReply:
     """One message to Rasa, blocking (tests, benchmarks, scripts)."""
-    body, headers = signed_message(settings, sender_id, text, metadata)
+    body, headers = signed_message(settings, sender_id, bot_text(settings, sender_id, text), metadata)
     url = (rasa_url or settings.rasa_url).rstrip("/") + WEBHOOK_PATH
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=timeout)
@@ -92,6 +114,8 @@ class RasaClient:
         # so a short-lived health check keeps the resident from waiting for an answer that cannot come.
         if not await self.actions_alive(max_age=2.0):
             raise BotUnavailable("action server is not answering")
+        if mask_text(text) != text:  # rare: only then is it worth a thread (and maybe a database write)
+            text = await asyncio.to_thread(bot_text, self.settings, sender_id, text)
         body, headers = signed_message(self.settings, sender_id, text, metadata)
         try:
             response = await self._http.post(f"{self.rasa_url}{WEBHOOK_PATH}", content=body, headers=headers)

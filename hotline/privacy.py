@@ -44,6 +44,14 @@ def _close_up(match: re.Match[str]) -> str:
     return joined if len(joined) in (11, 15, 18) else match.group(0)
 
 
+def id_numbers_in(text: str) -> list[str]:
+    """Every ID number in free text, however typed (spaced, full-width), as `mask_text` finds and masks it:
+    `mask_id_number(found)` is what stands in the masked text."""
+    closed = _SPACED_DIGITS.sub(_close_up, text)
+    found = [m.group(0) for m in _ID_NUMBER.finditer(closed)]
+    return found + [m.group(0) for m in _OLD_ID_NUMBER.finditer(_ID_NUMBER.sub("", closed))]
+
+
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """Mask every ID number and mobile number in free text (transcripts, log lines, ticket notes),
     however it was typed, and every occurrence of the given names (e.g. the verified resident's)."""

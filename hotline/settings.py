@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     # --- storage --------------------------------------------------------------------
     database_url: str = f"sqlite:///{VAR_DIR / 'hotline.db'}"
     audit_log_file: Path = VAR_DIR / "logs" / "audit.log"
+    # Identity checks (casework.verification): failed verifications allowed per ID number tried (24 h), per
+    # conversation (1 h) and per client IP (1 h), and different ID numbers tried per conversation / IP (24 h).
+    identity_failures_per_id_number: int = 5
+    identity_failures_per_conversation: int = 3
+    identity_failures_per_client: int = 10
+    identity_id_numbers_per_conversation: int = 3
+    identity_id_numbers_per_client: int = 10
 
     # --- tickets --------------------------------------------------------------------
     # Office hours, public holidays and 调休 make-up days; time limits per category (both YAML, see the files).

@@ -9,17 +9,18 @@ from actions.account_lookups import ActionAnswerAccountQuery
 from casework.db import session_scope
 from casework.enums import LookupKind, LookupOutcome, TicketCategory
 from casework.models import AuditRecord, Ticket
+from casework.pseudonyms import sender_pseudonym
 from casework.seed import demo_resident
 from casework.verification import verify_identity
 
 
-def _verified_tracker(conversation, key: str, intent: str):  # type: ignore[no-untyped-def]
+def _verified_tracker(conversation, key: str, intent: str, text: str = "查一下"):  # type: ignore[no-untyped-def]
     demo = demo_resident(key)
     with session_scope() as session:
         resident = verify_identity(session, demo.name, demo.id_number, demo.phone[-4:])
     assert resident is not None
     return conversation.tracker(
-        "查一下", intent,
+        text, intent,
         slots={"verified": True, "verified_resident_id": resident.resident_id, "pending_lookup": intent},
     )
 
@@ -67,7 +68,7 @@ def test_every_lookup_is_audited_with_the_sender_as_actor(database, conversation
     conversation.run(ActionAnswerAccountQuery(), _verified_tracker(conversation, "employee", "check_account_balance"))
     with session_scope() as session:
         records = session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.ACCOUNT_BALANCE)).all()
-    assert [(r.actor, r.outcome) for r in records] == [("web:resident-1", LookupOutcome.FOUND)]
+    assert [(r.actor, r.outcome) for r in records] == [(f"web:{sender_pseudonym('resident-1')}", LookupOutcome.FOUND)]
     assert demo_resident("employee").id_number not in records[0].subject
 
 
@@ -93,3 +94,30 @@ def test_third_failed_verification_opens_a_ticket_for_a_human(database, conversa
         ticket = session.scalars(select(Ticket)).one()
     assert ticket.category is TicketCategory.VERIFICATION_FAILED
     assert slots["ticket_number"] == ticket.number
+
+
+@pytest.mark.parametrize("typed", ["masked by the gateway", "whole"])
+def test_a_verified_resident_asking_for_another_id_number_is_told_only_their_own(
+    database, conversation, typed: str
+) -> None:
+    from casework.sealed_ids import mask_for_bot
+
+    other = demo_resident("resident_paid").id_number
+    text = f"帮我查一下{other}的个人账户余额"
+    if typed == "masked by the gateway":
+        with session_scope() as session:
+            text = mask_for_bot(session, "resident-1", text)
+    messages, _ = conversation.run(ActionAnswerAccountQuery(),
+                                   _verified_tracker(conversation, "employee", "check_account_balance", text))
+    reply = conversation.texts(messages)
+    assert "只能查询您本人" in reply and "余额为" not in reply
+    with session_scope() as session:  # nothing was looked up, so nothing is audited as a lookup
+        assert session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.ACCOUNT_BALANCE)).all() == []
+
+
+def test_naming_ones_own_id_number_still_answers(database, conversation) -> None:
+    own = demo_resident("employee").id_number
+    messages, _ = conversation.run(ActionAnswerAccountQuery(), _verified_tracker(
+        conversation, "employee", "check_account_balance", f"查一下{own}的余额"))
+    assert "余额为" in conversation.texts(messages)
+

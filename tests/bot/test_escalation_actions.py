@@ -13,6 +13,7 @@ from casework.db import session_scope
 from casework.enums import Rating, TicketCategory, TicketStatus
 from casework.models import Ticket
 from casework.seed import demo_resident
+from casework.senders import stored_sender
 from casework.tickets import find_ticket
 
 EMPLOYEE = demo_resident("employee")
@@ -53,7 +54,8 @@ def test_ticket_carries_the_masked_transcript_and_channel(database, conversation
     conversation.run(ActionEscalateToHuman(), tracker)
     with session_scope() as session:
         ticket = session.scalars(select(Ticket)).one()
-    assert ticket.channel == "wechat" and ticket.sender_id == "wx-openid-1"
+    assert ticket.channel == "wechat" and ticket.sender_id == stored_sender("wx-openid-1")
+    assert "wx-openid-1" not in ticket.sender_id
     # The ticket store folds full-width punctuation (NFKC) when it masks: compare the same way.
     transcript = unicodedata.normalize("NFKC", ticket.transcript)
     for line in ("居民：查一下我的报销", "助手：请问您的姓名是？", "居民：转人工"):
@@ -169,3 +171,44 @@ def test_a_report_opens_a_ticket(database, conversation, text) -> None:
     assert "工单号" in conversation.texts(messages)
     with session_scope() as session:
         assert session.scalars(select(Ticket)).one().category is TicketCategory.FRAUD_REPORT
+
+
+def test_a_rejected_name_is_not_used_to_mask_the_transcript(database, conversation) -> None:
+    # Rasa first fills person_name with the whole message; the form rejects it. Only accepted names are masked.
+    history = [
+        conversation.user("查一下我的报销", "check_reimbursement"),
+        conversation.bot("请问您的姓名是？"),
+        conversation.user("查一下我的报销进度", "inform"),
+        conversation.slot("person_name", "查一下我的报销进度"),
+        conversation.slot("person_name", None),
+        conversation.bot("请输入您身份证上的中文姓名，例如“张三”。"),
+        conversation.user(EMPLOYEE.name, "inform"),
+        conversation.slot("person_name", EMPLOYEE.name),
+    ]
+    conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human", history=history))
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert "居民：查一下我的报销进度" in ticket.transcript  # not 查*********
+    assert EMPLOYEE.name not in ticket.transcript and f"居民：{EMPLOYEE.name[0]}**" in ticket.transcript
+
+
+def test_a_second_unanswered_question_within_minutes_joins_the_open_ticket(database, conversation) -> None:
+    from actions.handover import escalate
+    from rasa_sdk.executor import CollectingDispatcher
+
+    first, second = CollectingDispatcher(), CollectingDispatcher()
+    escalate(first, conversation.tracker("asdfgh", "nlu_fallback"), TicketCategory.UNANSWERED)
+    escalate(second, conversation.tracker("qwerty zxcv", "nlu_fallback"), TicketCategory.UNANSWERED)
+    with session_scope() as session:
+        tickets = session.scalars(select(Ticket)).all()
+    assert len(tickets) == 1 and tickets[0].category is TicketCategory.UNANSWERED
+    assert "qwerty zxcv" in tickets[0].transcript and "asdfgh" in tickets[0].transcript
+    number = tickets[0].number
+    assert number in first.messages[0]["text"] and number in second.messages[0]["text"]
+    assert "补充到您刚才的工单" in second.messages[0]["text"]
+    # Another chat, or another kind of ticket, still gets its own.
+    escalate(CollectingDispatcher(), conversation.tracker("asdfgh", "nlu_fallback", sender_id="another-chat"),
+             TicketCategory.UNANSWERED)
+    escalate(CollectingDispatcher(), conversation.tracker("转人工", "request_human"), TicketCategory.HUMAN_AGENT)
+    with session_scope() as session:
+        assert len(session.scalars(select(Ticket)).all()) == 3

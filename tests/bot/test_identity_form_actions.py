@@ -14,7 +14,9 @@ from actions.identity_form import (
 from casework.db import session_scope
 from casework.enums import LookupKind, LookupOutcome
 from casework.models import AuditRecord
+from casework.pseudonyms import sender_pseudonym
 from casework.seed import demo_resident
+from casework.verification import verify_identity
 
 EMPLOYEE = demo_resident("employee")
 
@@ -23,11 +25,12 @@ def _form_turn(conversation, text: str, **candidates):  # type: ignore[no-untype
     """The tracker after Rasa extracted slot candidates from the resident's message while the form is active."""
     prior = candidates.pop("prior", {})
     failures = candidates.pop("failures", 0.0)
+    sender_id = candidates.pop("sender_id", "resident-1")
     return conversation.tracker(
         text, "inform",
         slots={**prior, **candidates, "verification_failures": failures, "requested_slot": "person_name"},
         after_user=[conversation.slot(name, value) for name, value in candidates.items()],
-        active_loop="identity_form",
+        active_loop="identity_form", sender_id=sender_id,
     )
 
 
@@ -106,7 +109,9 @@ def test_matching_identity_verifies_with_masked_reply_and_audit(database, conver
     assert "3601**********" in reply and "138****0001" in reply
     with session_scope() as session:
         audit = session.scalars(select(AuditRecord).where(AuditRecord.lookup == LookupKind.VERIFY_IDENTITY)).all()
-    assert [(a.actor, a.outcome) for a in audit] == [("web:resident-1", LookupOutcome.VERIFIED)]
+    # The audit names the conversation by its keyed hash: the table hands nobody a sender id to reuse.
+    assert [(a.actor, a.outcome) for a in audit] == [(f"web:{sender_pseudonym('resident-1')}", LookupOutcome.VERIFIED)]
+    assert "resident-1" not in audit[0].actor
 
 
 def test_mismatch_clears_the_fields_counts_and_does_not_say_which_field(database, conversation) -> None:
@@ -174,15 +179,71 @@ def test_a_verified_resident_gets_the_record_whatever_the_wording(database, conv
     assert slots["identity_status"] == "verified" and slots["pending_lookup"] == "check_account_balance"
 
 
-def test_guessing_across_sessions_stays_locked(database, conversation) -> None:
-    from casework.verification import MAX_FAILED_ATTEMPTS, verify_identity
+def _fail(times: int, sender: str, id_number: str = EMPLOYEE.id_number, client: str | None = None) -> None:
+    with session_scope() as session:
+        for _ in range(times):
+            verify_identity(session, EMPLOYEE.name, id_number, "9999", sender_id=sender, client=client)
+
+
+def test_guessing_stays_locked_after_restart_or_in_a_new_session(database, conversation) -> None:
+    _fail(3, "resident-1")
+    # /restart: the same sender, slot count back to zero; the database still counts three failures.
+    messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker("查余额", "check_account_balance"))
+    assert slots["identity_status"] == "locked"
+    assert "后再试" in conversation.texts(messages)
+
+
+def test_an_id_number_guessed_at_from_other_sessions_is_locked_at_every_attempt(database, conversation) -> None:
+    for n in range(5):  # five sessions, one wrong guess each
+        _fail(1, f"guesser-{n}")
+    # A new session passes the check before the form (its own count is zero) …
+    _, before = conversation.run(ActionCheckIdentity(), conversation.tracker(
+        "查余额", "check_account_balance", sender_id="guesser-new"))
+    assert before["identity_status"] == "unverified"
+    # … but the ID number is refused as soon as it is given …
+    typed = _form_turn(conversation, EMPLOYEE.id_number, id_number=EMPLOYEE.id_number, sender_id="guesser-new")
+    messages, slots = conversation.run(ValidateIdentityForm(), typed)
+    assert slots["id_number"] is None and "该证件号码" in conversation.texts(messages)
+    # … and even the right answer, all three fields at once, is not compared while the lock holds.
+    right = f"我叫{EMPLOYEE.name}，身份证号{EMPLOYEE.id_number}，手机尾号0001"
+    tracker = _form_turn(conversation, right, person_name=right, id_number=EMPLOYEE.id_number,
+                         phone_last4="0001", sender_id="guesser-new")
+    messages, slots = conversation.run(ValidateIdentityForm(), tracker)
+    assert slots.get("verified") is not True and "身份核验通过" not in conversation.texts(messages)
+
+
+def test_the_client_ip_counts_across_sessions(database, conversation) -> None:
+    _fail(10, "someone", id_number=demo_resident("resident_paid").id_number, client="client-key-1")
+    tracker = conversation.tracker("查余额", "check_account_balance", sender_id="fresh-session")
+    tracker.events[-1]["metadata"]["client"] = "client-key-1"  # the gateway's hash of the same IP
+    _, slots = conversation.run(ActionCheckIdentity(), tracker)
+    assert slots["identity_status"] == "locked"
+
+
+def test_a_masked_id_number_is_unsealed_for_its_sender_only(database, conversation) -> None:
+    from casework.sealed_ids import mask_for_bot
 
     with session_scope() as session:
-        for _ in range(MAX_FAILED_ATTEMPTS):
-            verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, "9999", actor="web:resident-1")
-    # A fresh session: the slot count is back to zero, the audit trail is not.
-    _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker("查余额", "check_account_balance"))
-    assert slots["identity_status"] == "locked"
+        text = mask_for_bot(session, "resident-1", f"身份证号{EMPLOYEE.id_number}")
+    assert EMPLOYEE.id_number not in text and "3601**********9014" in text
+    mine = _form_turn(conversation, text, id_number="3601**********9014")
+    _, slots = conversation.run(ValidateIdentityForm(), mine)
+    assert slots["id_number"] == "3601**********9014"  # the slot (Rasa's tracker) keeps only the masked form
+    theirs = _form_turn(conversation, text, id_number="3601**********9014", sender_id="someone-else")
+    messages, slots = conversation.run(ValidateIdentityForm(), theirs)
+    assert slots["id_number"] is None and "重新输入" in conversation.texts(messages)
+
+
+def test_a_whole_phone_number_masked_by_the_gateway_still_verifies(database, conversation) -> None:
+    from casework.sealed_ids import mask_for_bot
+
+    with session_scope() as session:
+        text = mask_for_bot(session, "resident-1", f"我叫{EMPLOYEE.name}，身份证{EMPLOYEE.id_number}，手机{EMPLOYEE.phone}")
+    assert EMPLOYEE.phone not in text and "138****0001" in text
+    tracker = _form_turn(conversation, text, person_name=text, id_number="3601**********9014",
+                         phone_last4="138****0001")
+    messages, slots = conversation.run(ValidateIdentityForm(), tracker)
+    assert slots["verified"] is True, conversation.texts(messages)
 
 
 def test_user_messages_cannot_fill_verification_slots(domain) -> None:

@@ -36,7 +36,9 @@ CASES: list[tuple[str, str, dict[str, str]]] = [
     ("麻烦帮我查一下我的异地备案办好没有", "check_offsite_filing", {}),
     ("我那个医保卡里还剩几个钱", "check_account_balance", {}),
     ("我叫李建华", "inform", {"person_name": "李建华"}),
-    ("身份证是360102199001011234", "inform", {"id_number": "360102199001011234"}),
+    # What Rasa gets: the gateway masks ID numbers and phones before relaying (casework/sealed_ids.py).
+    ("身份证是3601**********1234", "inform", {"id_number": "3601**********1234"}),
+    ("我手机号是139****6789", "inform", {"phone": "139****6789"}),
     ("给我转个人工吧", "request_human", {}),
 ]
 

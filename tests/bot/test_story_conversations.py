@@ -1,13 +1,14 @@
-"""Each end-to-end test conversation in bot/tests/, replayed through the real Rasa and action servers.
+"""Each end-to-end test conversation in bot/tests/, replayed through the gateway, Rasa and the action server.
 
 `rasa test` only predicts the next action and replays the story's own slot events; here the actions really run
 (verification against the database, retrieval, tickets), so the branches they choose must match the story.
+The stories write ID numbers as Rasa sees them (masked); the replay types the real numbers into the gateway's
+chat API, as a resident does, and the gateway masks and seals them on the way.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import httpx
@@ -15,13 +16,19 @@ import pytest
 import yaml
 
 from casework.seed import DEMO_RESIDENTS
-from channels.rasa_client import ask_rasa
+from hotline.privacy import mask_id_number
 from hotline.settings import PROJECT_ROOT, get_settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 STORIES_FILE = PROJECT_ROOT / "bot" / "tests" / "test_conversations.yml"
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)")
+_MASKED_ID = re.compile(r"\d{4}\*{10}[\dXx]{4}")
+# The numbers the stories mean by their masked forms: the demo residents', and two wrong ones on purpose.
+TYPED_ID_NUMBERS = {
+    mask_id_number(number): number
+    for number in [*(demo.id_number for demo in DEMO_RESIDENTS), "360102198503129015", "441702199213459025"]
+}
 # Actions Rasa runs around every turn; the stories do not list them.
 _BOOKKEEPING = {"action_listen", "action_session_start", "action_extract_slots"}
 
@@ -69,19 +76,26 @@ def _actual_turns(tracker: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return turns
 
 
-@pytest.mark.parametrize("story", _stories(), ids=lambda s: s["story"])
-def test_conversation_runs_as_written(warm_bot_stack, story: dict[str, Any]) -> None:
-    sender = f"story-{uuid.uuid4().hex}"
-    replies: list[str] = []
-    for step in story["steps"]:
-        if "user" in step:
-            message = _ANNOTATION.sub(r"\1", step["user"])
-            reply = ask_rasa(get_settings(), sender, message, rasa_url=warm_bot_stack.rasa_url)
-            replies.extend(r.get("text", "") for r in reply.messages)
+def typed(story_text: str) -> str:
+    """What the resident types: the story's text without annotations, with the real ID numbers."""
+    return _MASKED_ID.sub(lambda m: TYPED_ID_NUMBERS[m.group(0)], _ANNOTATION.sub(r"\1", story_text))
 
-    token = get_settings().rasa_token.get_secret_value()
+
+@pytest.mark.parametrize("story", _stories(), ids=lambda s: s["story"])
+def test_conversation_runs_as_written(warm_bot_stack, gateway_stack, story: dict[str, Any]) -> None:
+    replies: list[str] = []
+    with httpx.Client(base_url=gateway_stack.gateway_url, timeout=90) as client:
+        token = client.post("/api/session").json()["sender"]
+        for step in story["steps"]:
+            if "user" in step:
+                response = client.post("/api/chat", json={"sender": token, "message": typed(step["user"])})
+                assert response.status_code == 200, response.text
+                replies.extend(r.get("text", "") for r in response.json())
+    sender = token.rpartition(".")[0]  # the signed token's sender id, as the gateway relays it
+
+    api_token = get_settings().rasa_token.get_secret_value()
     tracker = httpx.get(f"{warm_bot_stack.rasa_url}/conversations/{sender}/tracker",
-                        params={"token": token}, timeout=30).json()
+                        params={"token": api_token}, timeout=30).json()
     assert _actual_turns(tracker) == _expected_turns(story), "\n".join(replies)
 
     transcript = "\n".join(replies)

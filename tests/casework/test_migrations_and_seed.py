@@ -35,6 +35,8 @@ TABLES = {
     "claims",
     "offsite_filings",
     "audit_records",
+    "identity_attempts",
+    "sealed_id_numbers",
     "tickets",
     "ticket_events",
     "ticket_messages",

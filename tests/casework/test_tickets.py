@@ -14,6 +14,7 @@ from casework.db import session_factory
 from casework.enums import Rating, SupervisionKind, TicketCategory, TicketEventKind, TicketStatus
 from casework.models import Ticket
 from casework.seed import demo_resident
+from casework.senders import stored_sender
 from casework.tickets import (
     LEGAL_TRANSITIONS,
     IllegalTransition,
@@ -173,7 +174,7 @@ def test_transcript_and_resident_are_stored_masked(session: Session) -> None:
     assert "3601**********9014" in stored.transcript and "138****0001" in stored.transcript
     assert "我叫张**" in stored.transcript
     assert stored.resident_masked == "张** 3601**********9014" and stored.resident_id == resident.resident_id
-    assert (stored.channel, stored.sender_id) == ("wechat", "openid-1")
+    assert (stored.channel, stored.sender_id) == ("wechat", stored_sender("openid-1"))
 
 
 def test_new_ticket_starts_at_received_with_one_event(session: Session) -> None:

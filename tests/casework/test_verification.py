@@ -6,13 +6,7 @@ from sqlalchemy.orm import Session
 from casework.enums import LookupKind, LookupOutcome, Scheme
 from casework.models import AuditRecord
 from casework.seed import demo_resident
-from casework.verification import (
-    MAX_FAILED_ATTEMPTS,
-    failed_attempts,
-    load_verified,
-    verification_locked,
-    verify_identity,
-)
+from casework.verification import load_verified, verify_identity
 
 EMPLOYEE = demo_resident("employee")
 
@@ -64,13 +58,3 @@ def test_verified_resident_can_be_reloaded_from_its_internal_id(session: Session
     resident = verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, EMPLOYEE.phone[-4:])
     assert load_verified(session, resident.resident_id) == resident
     assert load_verified(session, 999_999) is None
-
-
-def test_repeated_failures_lock_verification_for_that_sender_only(session: Session) -> None:
-    for guess in range(MAX_FAILED_ATTEMPTS):
-        assert not verification_locked(session, "rest:guesser")
-        verify_identity(session, EMPLOYEE.name, EMPLOYEE.id_number, f"{9990 + guess}", actor="rest:guesser")
-        session.flush()
-    assert failed_attempts(session, "rest:guesser") == MAX_FAILED_ATTEMPTS
-    assert verification_locked(session, "rest:guesser")
-    assert not verification_locked(session, "rest:someone-else")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from casework.pseudonyms import client_pseudonym
 from channels.sessions import SessionSigner
 from tests.channels.conftest import Gateway
 from tests.channels.fakes import FakeRasa
@@ -39,7 +40,7 @@ def test_chat_relays_to_rasa_with_the_signed_sender_and_web_channel(
             json={
                 "sender": token,
                 "message": "异地就医怎么备案",
-                "metadata": {"channel": "wechat", "lang": "zh"},
+                "metadata": {"channel": "wechat", "lang": "zh", "client": "forged"},
             },
         )
     assert response.status_code == 200
@@ -49,7 +50,11 @@ def test_chat_relays_to_rasa_with_the_signed_sender_and_web_channel(
     assert message["buttons"][0]["title"] == "转人工"
     [forwarded] = gateway.rasa.received
     assert forwarded["sender"] == token.rsplit(".", 1)[0] and forwarded["sender"].startswith("web:")
-    assert forwarded["metadata"] == {"channel": "web", "lang": "zh"}  # the client cannot choose the channel
+    # The client cannot choose the channel, nor the key its identity-check failures are counted under.
+    metadata = forwarded["metadata"]
+    assert metadata["channel"] == "web" and metadata["lang"] == "zh"
+    assert metadata["client"] != "forged" and "127.0.0.1" not in metadata["client"]
+    assert metadata["client"] == client_pseudonym("127.0.0.1")
 
 
 def test_the_rasa_widget_path_works_with_the_session_cookie(make_gateway: Callable[..., Gateway]) -> None:
