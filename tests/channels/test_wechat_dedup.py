@@ -22,6 +22,15 @@ def _answer_for_sender(request: dict) -> list[dict]:
     return [{"recipient_id": request["sender"], "text": f"给 {request['sender']} 的答复"}]
 
 
+def _two_workers(
+    make_gateway: Callable[..., Gateway], rasa: FakeRasa, deadline: float
+) -> tuple[Gateway, Gateway]:
+    """Two gateway processes behind one load balancer, sharing one Redis and one bot."""
+    shared = {"redis_url": REDIS_URL, "redis_key_prefix": f"hotline-test:{uuid.uuid4().hex}:",
+              "wechat_reply_deadline": deadline}
+    return make_gateway(rasa, **shared), make_gateway(rasa, **shared)
+
+
 def test_the_same_msgid_from_two_senders_gets_two_answers(make_gateway: Callable[..., Gateway]) -> None:
     gateway = make_gateway(FakeRasa(replies=_answer_for_sender))
     with gateway.client() as client:
@@ -62,11 +71,8 @@ def test_subscribe_events_of_two_residents_in_the_same_second_are_both_welcomed(
 def test_a_retry_at_another_worker_is_neither_asked_nor_answered_twice(
     make_gateway: Callable[..., Gateway],
 ) -> None:
-    # Two gateway processes behind one load balancer, sharing Redis; the bot takes longer than WeChat waits.
     rasa = FakeRasa(delay=1.0, replies=_answer_for_sender)
-    shared = {"redis_url": REDIS_URL, "redis_key_prefix": f"hotline-test:{uuid.uuid4().hex}:",
-              "wechat_reply_deadline": 2.5}
-    worker_a, worker_b = make_gateway(rasa, **shared), make_gateway(rasa, **shared)
+    worker_a, worker_b = _two_workers(make_gateway, rasa, deadline=2.5)
     xml = text_xml("异地就医怎么备案", msg_id=5550001)
     responses: dict[str, httpx.Response] = {}
 
@@ -87,10 +93,8 @@ def test_a_retry_at_another_worker_is_neither_asked_nor_answered_twice(
 def test_a_slow_answer_retried_at_another_worker_goes_out_once_by_the_api(
     make_gateway: Callable[..., Gateway],
 ) -> None:
-    rasa = FakeRasa(delay=1.2, replies=_answer_for_sender)
-    shared = {"redis_url": REDIS_URL, "redis_key_prefix": f"hotline-test:{uuid.uuid4().hex}:",
-              "wechat_reply_deadline": 0.4}
-    worker_a, worker_b = make_gateway(rasa, **shared), make_gateway(rasa, **shared)
+    rasa = FakeRasa(delay=1.2, replies=_answer_for_sender)  # longer than the deadline: answered by the API
+    worker_a, worker_b = _two_workers(make_gateway, rasa, deadline=0.4)
     xml = text_xml("门诊慢特病怎么申请", msg_id=5550002)
     with worker_a.client() as client_a, worker_b.client() as client_b:
         first = post_plain(client_a, xml)  # the deadline passes: "success", the answer follows by API
