@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Cookie,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from casework.pseudonyms import client_pseudonym
 from channels import agent_replies
 from channels.rasa_client import BotUnavailable
 from channels.schemas import AgentMessages, BotMessage, ChatRequest, FeedbackRequest, SessionResponse
 from channels.services import Services, client_ip, get_services
 from channels.sessions import COOKIE_NAME, SENDER_HEADER
+from channels.turn_log import log_turn
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -57,7 +67,11 @@ def create_session(services: ServicesDep, request: Request, response: Response) 
     include_in_schema=False,
 )  # the path Rasa web widgets post to
 async def chat(
-    body: ChatRequest, request: Request, services: ServicesDep, cookie: SessionCookie = None
+    body: ChatRequest,
+    request: Request,
+    services: ServicesDep,
+    background: BackgroundTasks,
+    cookie: SessionCookie = None,
 ) -> Any:
     sender_id, token = _sender_id(services, body.sender, cookie)
     text = body.message.strip()
@@ -72,9 +86,7 @@ async def chat(
     services.per_ip.check(f"ip:{client_ip(request)}")
     services.per_sender.check(f"sender:{sender_id}")
     # The channel is the gateway's to say: a client cannot pose as WeChat or as an agent desk.
-    # The identity checks count failures per client: a keyed hash of the IP, never the IP itself.
-    client = client_pseudonym(client_ip(request), key=services.settings.identifier_hash_key.get_secret_value())
-    metadata = {**(body.metadata or {}), "channel": "web", "client": client}
+    metadata = {**(body.metadata or {}), "channel": "web"}
     try:
         reply = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
@@ -91,6 +103,8 @@ async def chat(
                 "reference": reference,
             },
         )
+    # For the supervisors' analytics, once the reply is on its way (channels/turn_log.py).
+    background.add_task(log_turn, services.settings, "web", sender_id, text, reply)
     # Widgets match replies to their own sender value, which for us is the token.
     return [{**message, "recipient_id": token} for message in reply.messages]
 

@@ -46,7 +46,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def get_db(settings: SettingsDep) -> Iterator[Session]:
-    """One session per request: committed when the endpoint returns, rolled back when it raises."""
+    """One session per request: committed when the endpoint returns, rolled back when it raises.
+
+    Scoped to the endpoint function, so the commit happens before the response leaves: a client's next request
+    (the desk refreshing, a second click) always sees what the previous one changed."""
     session = session_factory(settings.database_url)()
     try:
         yield session
@@ -58,7 +61,7 @@ def get_db(settings: SettingsDep) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def csrf_token(settings: Settings, session_token: str) -> str:

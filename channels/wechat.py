@@ -33,6 +33,7 @@ from channels.rasa_client import BotUnavailable
 from channels.services import Services, get_services
 from channels.sessions import wechat_sender_id
 from channels.shared_state import SharedState, SharedStateError, shared_state
+from channels.turn_log import log_turn
 from channels.wechat_api import Undeliverable, WeChatApi, WeChatApiError
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,7 @@ async def _compose(services: Services, message: BaseMessage, sender: str) -> lis
         )
         log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
         return [wechat_text.UNAVAILABLE.format(reference=reference)]
+    await log_turn(services.settings, "wechat", sender, text, reply)  # for the supervisors' analytics
     rendered = wechat_text.render_bot_messages(reply.messages) or wechat_text.EMPTY_ANSWER
     return wechat_text.split_for_wechat(rendered)
 
