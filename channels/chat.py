@@ -19,6 +19,7 @@ from fastapi import (
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from casework.pseudonyms import client_pseudonym
 from channels import agent_replies
 from channels.rasa_client import BotUnavailable
 from channels.schemas import AgentMessages, BotMessage, ChatRequest, FeedbackRequest, SessionResponse
@@ -86,7 +87,9 @@ async def chat(
     services.per_ip.check(f"ip:{client_ip(request)}")
     services.per_sender.check(f"sender:{sender_id}")
     # The channel is the gateway's to say: a client cannot pose as WeChat or as an agent desk.
-    metadata = {**(body.metadata or {}), "channel": "web"}
+    # The identity checks count failures per client: a keyed hash of the IP, never the IP itself.
+    client = client_pseudonym(client_ip(request), key=services.settings.identifier_hash_key.get_secret_value())
+    metadata = {**(body.metadata or {}), "channel": "web", "client": client}
     try:
         reply = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
