@@ -51,10 +51,10 @@ def ask_command(
     question: str = typer.Argument(..., help="居民的问题，例如“周口居民医保住院能报多少”"),
     region: Optional[str] = typer.Option(None, "--region", help="限定地区，例如 周口、江苏"),
     k: Optional[int] = typer.Option(None, "-k", "--k", help="返回的段落数（默认 settings.retrieval_top_k）"),
-    method: str = typer.Option("hybrid", "--method", help="hybrid | bm25 | dense"),
+    method: str = typer.Option("hybrid", "--method", help="hybrid | fused | bm25 | dense"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """检索政策文档：打印最相关的段落（标题 · 章节 · 地区、得分）以及是否应拒答。"""
+    """检索政策文档：打印最相关的段落（标题 · 章节 · 地区、得分、回答问题的句子）以及回复档位（确定/可能相关/拒答）。"""
     from knowledge_base.search import KnowledgeBase
 
     try:
@@ -65,11 +65,11 @@ def ask_command(
     if as_json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return
-    decision = (
-        "[red]拒答[/red]：语料中没有可靠答案，建议转人工或提示居民咨询当地医保部门"
-        if result.abstain
-        else "[green]可回答[/green]"
-    )
+    decision = {
+        "confident": "[green]确定回答[/green]",
+        "related": "[yellow]可能相关[/yellow]：没有确切规定，只能列出可能相关的条文并建议转人工",
+        "refused": "[red]拒答[/red]：语料中没有可靠答案，建议转人工或提示居民咨询当地医保部门",
+    }[result.band]
     console.print(f"问题：{result.question}\n地区：{result.region or '未指定（检索全部文档）'}\n"
                   f"判断：{decision}（置信度 {result.confidence:.2f}）")
     table = Table(show_lines=True)
@@ -81,4 +81,5 @@ def ask_command(
         table.add_row(str(rank), source, f"{passage.score:.4f}")
     console.print(table)
     for rank, passage in enumerate(result.passages, start=1):
-        console.print(Panel(passage.text, title=f"{rank}. {passage.doc_title}", subtitle=passage.section or None))
+        console.print(Panel(f"[bold]{passage.lead}[/bold]\n\n{passage.text}", title=f"{rank}. {passage.doc_title}",
+                            subtitle=passage.section or None))

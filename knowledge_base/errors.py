@@ -14,7 +14,7 @@ class EmptyQuestionError(ValueError):
 
 class UnknownSearchMethodError(ValueError):
     def __init__(self, method: str) -> None:
-        super().__init__(f"未知的检索方式 {method!r}：请使用 hybrid、bm25 或 dense。")
+        super().__init__(f"未知的检索方式 {method!r}：请使用 hybrid、fused、bm25 或 dense。")
 
 
 class DocumentLoadError(Exception):

@@ -93,13 +93,17 @@ def answering_span(terms: WeightedTerms, kinds: frozenset[str], sentences: list[
     """Sentences ``[start, end)`` that best answer: most of the question's weighted words, and the asked-for fact.
 
     A sentence stating what is asked (a figure for 多少, a time for 多久) is preferred over one that only repeats
-    the question's words; ties go to the earlier sentence. A very short lead takes the next sentence with it.
+    the question's words; the sentence before counts at half weight, since a figure often follows the sentence
+    that names its subject ("…普通门诊统筹覆盖全体职工。支付比例从50%起步"). Ties go to the earlier sentence. A very
+    short lead takes the next sentence with it.
     """
     if not sentences:
         return 0, 0
     best, best_score = 0, -1.0
     for position, sentence in enumerate(sentences):
-        score = coverage(terms, sentence) + 0.5 * sum(1 for kind in kinds if states_kind(sentence, kind))
+        context = sentences[position - 1] if position else ""
+        score = (coverage(terms, sentence) + 0.5 * coverage(terms, context + sentence)
+                 + sum(1 for kind in kinds if states_kind(sentence, kind)))
         if score > best_score + 1e-9:
             best, best_score = position, score
     end = best + 1

@@ -72,6 +72,8 @@ class _Retrieval:
     kinds: frozenset[str]
     best_possible: float
     oov_rate: float
+    other_place: bool  # the question names a place the corpus has no document for
+    dense_median: float
     region: str | None
 
 
@@ -236,7 +238,8 @@ class KnowledgeBase:
             text=text, query_vector=vector[0], bm25_all=bm25_all, bigram_all=bigram_all, bigram_ids=bigram_ids, bm25_ids=bm25_ids, bm25_scores=bm25_scores,
             dense_ids=dense_ids, dense_scores=dense_scores, sentence_ids=sentence_ids, fused_ids=fused_ids,
             fused_scores=fused_scores, terms=terms, kinds=asked_kinds(text), best_possible=best_possible,
-            oov_rate=oov_rate, region=region_name,
+            oov_rate=oov_rate, other_place=region_name is None and names_other_place(text),
+            dense_median=float(np.median(dense_scores)) if len(dense_scores) else 0.0, region=region_name,
         )
 
     def _region_filter(self, text: str) -> tuple[str | None, tuple[np.ndarray, object] | None]:
@@ -338,7 +341,6 @@ class KnowledgeBase:
             start, end = self._sentence_ranges[position], self._sentence_ranges[position + 1]
             if end > start:
                 sentence_cosine = float((self.index.sentences.embeddings[start:end] @ q).max())
-        dense = retrieval.dense_scores
         text = self._normalized_texts[position]
         best_bm25, best_bigram = retrieval.bm25_all.max(initial=0.0), retrieval.bigram_all.max(initial=0.0)
         sentences = self._normalized_sentences[position]
@@ -348,7 +350,7 @@ class KnowledgeBase:
             bm25_relative=float(retrieval.bm25_all[position] / best_bm25) if best_bm25 > 0 else 0.0,
             bigram_relative=float(retrieval.bigram_all[position] / best_bigram) if best_bigram > 0 else 0.0,
             dense_cosine=cosine,
-            dense_margin=cosine - float(np.median(dense)) if len(dense) else 0.0,
+            dense_margin=cosine - retrieval.dense_median,
             sentence_cosine=sentence_cosine,
             term_coverage=coverage(retrieval.terms, text),
             sentence_coverage=max((coverage(retrieval.terms, s) for s in sentences), default=0.0),
@@ -356,7 +358,7 @@ class KnowledgeBase:
             rarest_missing=rarest_missing(retrieval.terms, text),
             unmet_kinds=float(unmet_kinds(retrieval.kinds, self.index.chunks[position].text)),
             oov_rate=retrieval.oov_rate,
-            other_place=1.0 if retrieval.region is None and names_other_place(retrieval.text) else 0.0,
+            other_place=float(retrieval.other_place),
         )
 
     def _passage(self, position: int, score: float, retrieval: _Retrieval) -> Passage:

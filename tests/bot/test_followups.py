@@ -67,3 +67,15 @@ def test_short_leaning_messages_are_follow_ups(text: str) -> None:
 @pytest.mark.parametrize("text", ["在外地住院能直接结算吗，需要先办理异地就医备案吗", "医保电子凭证怎么激活"])
 def test_full_questions_are_not_follow_ups(text: str) -> None:
     assert not looks_like_follow_up(text)
+
+
+def test_a_longer_question_that_leans_on_the_previous_one_keeps_its_region() -> None:
+    # given a 周口 question, when the resident narrows it in a full sentence of their own
+    follow_up = rewrite_follow_up("那退休的人个人账户每个月划多少", previous_topic="周口职工医保个人账户怎么划入",
+                                  previous_region="周口", detect_region=detect_region)
+    # then it is searched as written, in 周口
+    assert (follow_up.question, follow_up.region, follow_up.is_follow_up) == ("那退休的人个人账户每个月划多少", "周口", True)
+    # and a full question naming its own place is not narrowed to the old one
+    own = rewrite_follow_up("那南昌退休人员个人账户每个月划多少", previous_topic="周口职工医保个人账户怎么划入",
+                            previous_region="周口", detect_region=detect_region)
+    assert own.region == "南昌"

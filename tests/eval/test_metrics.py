@@ -120,3 +120,43 @@ def test_parity_separates_misrouted_questions_from_differing_answers() -> None:
     assert (result.n_answerable, result.routed, result.same) == (4, 3, 2)
     assert [row.id for row in result.misrouted] == ["q3"]
     assert [(d.top_title, b.top_title) for d, b in result.differing] == [("周口规划", "南昌规划")]
+
+
+def banded(band: str, rank: int | None, *, answerable: bool = True, tags: tuple[str, ...] = ()) -> QuestionOutcome:
+    shown = rank if rank is not None and band != "refused" and rank <= 3 else None
+    return QuestionOutcome(id="q", question="问", answerable=answerable, rank=rank, abstained=band != "confident",
+                           latency_ms=1.0, band=band, shown_rank=shown, tags=tags)
+
+
+def test_bands_are_counted_separately_for_answerable_and_unanswerable_questions() -> None:
+    rows = [
+        banded("confident", 1), banded("confident", 2), banded("related", 1), banded("refused", None),
+        banded("confident", None, answerable=False), banded("related", None, answerable=False),
+        banded("refused", None, answerable=False), banded("refused", None, answerable=False),
+    ]
+    metrics = summarise("bot", rows)
+    assert (metrics.confident_rate_answerable, metrics.related_rate_answerable, metrics.refusal_rate_answerable) == (
+        0.5, 0.25, 0.25)
+    assert (metrics.confident_rate_unanswerable, metrics.related_rate_unanswerable,
+            metrics.refusal_rate_unanswerable) == (0.25, 0.25, 0.5)
+    # the keys the issue keeps: confident answers among answerable, not-confidently-answered among unanswerable
+    assert (metrics.answer_rate_answerable, metrics.abstain_rate_unanswerable) == (0.5, 0.75)
+    # a confident answer whose first citation is not the relevant passage is a wrong answer
+    assert metrics.confident_wrong_rate_answerable == 0.25
+    # what replies show: the related reply's first passage counts, the confident answer's third one does too
+    assert (metrics.cited_hit_at_1, metrics.shown_hit_at_1, metrics.shown_hit_at_3) == (0.25, 0.5, 0.75)
+
+
+def test_figures_are_given_per_tag() -> None:
+    rows = [banded("confident", 1, tags=("dialect",)), banded("related", 2, tags=("dialect", "typo")),
+            banded("refused", None, answerable=False, tags=("other_region",))]
+    per_tag = summarise("bot", rows).per_tag
+    assert set(per_tag) == {"dialect", "typo", "other_region"}
+    assert (per_tag["dialect"]["n_answerable"], per_tag["dialect"]["confident_rate_answerable"]) == (2, 0.5)
+    assert per_tag["other_region"]["confident_rate_unanswerable"] == 0.0
+
+
+def test_parity_compares_bands_too() -> None:
+    direct = [banded("confident", 1)]
+    bot = [banded("related", 1)]
+    assert parity(direct, bot).same == 0

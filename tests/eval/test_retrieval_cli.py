@@ -58,33 +58,50 @@ def test_bench_rejects_bad_sizes() -> None:
 def test_bot_reply_citations_are_read_from_the_custom_payload() -> None:
     reply = [
         {"recipient_id": "r", "text": "根据……"},
-        {"recipient_id": "r", "custom": {"abstain": False, "citations": [
+        {"recipient_id": "r", "custom": {"band": "confident", "abstain": False, "citations": [
             {"chunk_id": "c1", "doc_title": "周口规划", "section": "第一章", "region": "河南省周口市", "text": "甲"},
             {"chunk_id": "c2", "doc_title": "南昌规划", "section": "第二章", "region": "江西省南昌市", "text": "乙"},
         ]}},
     ]
     answer = parse_bot_reply(reply)
-    assert answer.abstain is False
+    assert answer.abstain is False and answer.band == "confident"
     assert [(p.title, p.text) for p in answer.passages] == [("周口规划", "甲"), ("南昌规划", "乙")]
+
+
+def test_a_related_reply_is_read_as_shown_but_not_answered() -> None:
+    reply = [{"text": "以下条文可能相关", "custom": {"band": "related", "abstain": True, "citations": [
+        {"doc_title": "周口规划", "section": "第一章", "region": "河南省周口市", "text": "甲"}]}}]
+    answer = parse_bot_reply(reply)
+    assert (answer.band, answer.abstain, len(answer.passages)) == ("related", True, 1)
 
 
 def test_bot_reply_without_a_policy_payload_counts_as_abstaining() -> None:
     answer = parse_bot_reply([{"text": "您好，请问有什么可以帮您？"}])
-    assert (answer.passages, answer.abstain) == ([], True)
+    assert (answer.passages, answer.abstain, answer.band) == ([], True, "refused")
     assert "您好，请问有什么可以帮您？" in answer.note  # what the bot did instead, for the per-question report
-    assert parse_bot_reply([{"custom": {"citations": [], "abstain": True}}]).abstain is True
+    assert parse_bot_reply([{"custom": {"citations": [], "abstain": True}}]).band == "refused"  # older payloads
 
 
 def test_evaluate_ranks_the_passages_it_is_given() -> None:
-    def ask(question: str) -> Answer:
-        texts = {"甲": ["无关", "缓缴期间免收滞纳金"], "乙": ["无关"]}[question]
-        return Answer([CitedPassage("t", "s", "r", text) for text in texts], abstain=question == "乙")
+    def ask(question: Question) -> Answer:
+        texts = {"甲": ["无关", "缓缴期间免收滞纳金"], "乙": ["无关"]}[question.question]
+        return Answer([CitedPassage("t", "s", "r", text) for text in texts], abstain=question.question == "乙")
 
     questions = [Question("q1", "甲", ("免收滞纳金",)), Question("u1", "乙", (), answerable=False)]
     metrics = evaluate(questions, ask, "fake")
     assert [row.rank for row in metrics.rows] == [2, None]
     assert (metrics.hit_at_1, metrics.hit_at_3, metrics.mrr) == (0.0, 1.0, 0.5)
     assert (metrics.answer_rate_answerable, metrics.abstain_rate_unanswerable) == (1.0, 1.0)
+    # answered confidently with the relevant passage second: a wrong answer for the resident
+    assert metrics.confident_wrong_rate_answerable == 1.0
+
+
+def test_a_follow_up_is_searched_with_its_context_on_the_direct_path() -> None:
+    from eval.retrieval import search_text
+
+    question = Question("f1", "那职工呢", ("x",), context=("周口居民医保住院报销比例是多少",))
+    assert search_text(question) == ("周口职工医保住院报销比例是多少", "周口")
+    assert search_text(Question("q1", "异地就医怎么备案", ("x",))) == ("异地就医怎么备案", None)
 
 
 @pytest.mark.slow
@@ -108,6 +125,8 @@ def test_retrieval_runs_end_to_end_through_the_real_knowledge_base(tmp_path: Pat
     assert report["latency_ms_p95"] > 0
     assert [row["id"] for row in report["rows"]] == ["q1", "q2", "q3", "u1", "u2"]
     assert all(row["top_title"] for row in report["rows"] if row["answerable"])
+    assert {row["band"] for row in report["rows"]} <= {"confident", "related", "refused"}
+    assert report["confident_rate_unanswerable"] == 0.0  # 公积金 and the weather are never answered
 
 
 def test_region_filter_is_switched_off_with_a_region_that_names_no_document() -> None:
@@ -124,7 +143,8 @@ def test_region_filter_is_switched_off_with_a_region_that_names_no_document() ->
             return SearchResult(question, [passage], abstain=False, confidence=0.9, region=None)
 
     assert detect_region(NO_REGION_FILTER) is None  # else "off" would filter by some region
-    direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=True)("周口参保率")
-    answer = direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=False)("周口参保率")
+    question = Question("q1", "周口参保率", ("x",))
+    direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=True)(question)
+    answer = direct_asker(FakeKnowledgeBase(), "hybrid", region_aware=False)(question)
     assert calls == [None, NO_REGION_FILTER]
     assert answer.passages[0].title == "周口规划" and answer.confidence == 0.9
