@@ -133,3 +133,12 @@ class LookupOutcome(StrEnum):
     NO_RECORD = "无记录"
     VERIFIED = "核验通过"
     REJECTED = "核验未通过"
+
+
+class QueuedMessageStatus(StrEnum):
+    """Where a message the bot could not take stands (casework.journal)."""
+
+    QUEUED = "待重放"  # waiting for the bot to answer again
+    ANSWERED = "待送达"  # replayed; the answer waits for the resident (the web page's next poll)
+    DELIVERED = "已送达"
+    UNDELIVERABLE = "无法送达"  # the answer could not reach the resident: staff follow up

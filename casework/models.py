@@ -33,6 +33,7 @@ from casework.enums import (
     MessageKind,
     OffsiteFilingState,
     OffsiteFilingType,
+    QueuedMessageStatus,
     Rating,
     Scheme,
     SuggestionVerdict,
@@ -217,6 +218,9 @@ class Ticket(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the first 答复: what the SLA measures
     # A duplicate (same resident, same topic) points at the ticket it was merged into and leaves the queue.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # Makes opening idempotent: the hash of the sender and the message that asked for it (casework.outbox), so a
+    # turn retried on another Rasa server, or a spooled ticket written twice, still gives one ticket.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     assignee: Mapped[Agent | None] = relationship()
     merged_into: Mapped[Ticket | None] = relationship(remote_side="Ticket.id", back_populates="duplicates")
@@ -438,3 +442,57 @@ class ConversationTurn(Base):
     answer_chunk_id: Mapped[str | None] = mapped_column(String(128))  # the passage that answered
     answer_source: Mapped[str | None] = mapped_column(String(300))
     ticket_number: Mapped[str | None] = mapped_column(String(32))
+
+
+class QueuedMessage(Base):
+    """A resident's message the bot could not take (Rasa or the action server down), under the reference the
+    resident was given. Replayed to the bot once it answers again; the answer then goes to the resident (WeChat:
+    the customer-service API; web: the page's next poll). The text is stored masked; `reply_to` holds the sender
+    id sealed (casework.sealing) only until the answer is delivered, `sender` its keyed hash for good."""
+
+    __tablename__ = "queued_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(128), index=True)
+    reply_to: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[QueuedMessageStatus] = mapped_column(
+        chinese_enum(QueuedMessageStatus, "queued_message_status"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    replayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Feedback(Base):
+    """A resident's 👍/👎 on an answer in the web chat; texts masked, the sender as its keyed hash."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    sender: Mapped[str] = mapped_column(String(128))
+    rating: Mapped[str] = mapped_column(String(8))  # "up" / "down"
+    question: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class UndeliverableAnswer(Base):
+    """An answer WeChat would not deliver (45015 reply window over, 45047 limit, API down): staff follow up."""
+
+    __tablename__ = "undeliverable_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    sender: Mapped[str] = mapped_column(String(128))
+    ticket_number: Mapped[str | None] = mapped_column(String(32))
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

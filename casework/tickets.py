@@ -99,15 +99,23 @@ def open_ticket(
     now: datetime | None = None,
     calendar: WorkingCalendar | None = None,
     limits: TimeLimitRules | None = None,
+    request_key: str | None = None,
 ) -> TicketReceipt:
     """Register a ticket at 受理 with a numbered receipt; personal data in the text is masked before storing.
 
     `transcript` is the conversation so far (one string, or one line per turn). `channel` and `sender_id`
-    are kept so an agent's reply can be delivered back to the same chat.
+    are kept so an agent's reply can be delivered back to the same chat. With a `request_key` (casework.outbox)
+    a second call with the same key returns the first call's ticket instead of opening another.
     """
     kind = TicketCategory(category)
     now = now or utc_now()
     limit = (limits or default_time_limits())[kind]
+    if request_key is not None:
+        existing = session.scalars(select(Ticket).where(Ticket.request_key == request_key)).first()
+        if existing is not None:
+            existing_limit = (limits or default_time_limits())[TicketCategory(existing.category)]
+            return TicketReceipt(existing.number, existing.due_at, existing_limit.text,
+                                 TicketCategory(existing.category))
     text = transcript if isinstance(transcript, str) else "\n".join(transcript)
     # Names cannot be recognised in free text in general, but the verified resident's own name can.
     known_names = _resident_names(session, resident)
@@ -130,6 +138,7 @@ def open_ticket(
         created_at=now,
         due_at=limit.due_at(now, calendar or default_calendar()),
         supervised=False,
+        request_key=request_key,
     )
     ticket.events.append(
         TicketEvent(

@@ -93,7 +93,7 @@ async def chat(
     try:
         reply = await services.rasa.send(sender_id, text, metadata)
     except BotUnavailable as error:
-        reference = services.journal.queue_undelivered(
+        reference = await services.journal.queue_undelivered(
             channel="web", sender_id=sender_id, message=text, reason=str(error)
         )
         log.warning("bot unavailable, message %s queued for staff: %s", reference, error)
@@ -118,15 +118,8 @@ def feedback(
 ) -> dict[str, str]:
     sender_id, _ = _sender_id(services, body.sender, cookie)
     services.per_sender.check(f"feedback:{sender_id}")
-    services.journal.append(
-        "feedback",
-        {
-            "sender_id": sender_id,
-            "rating": body.rating,
-            "answer": body.answer,
-            "question": body.question,
-            "comment": body.comment,
-        },
+    services.journal.record_feedback(
+        sender_id=sender_id, rating=body.rating, answer=body.answer, question=body.question, comment=body.comment
     )
     return {"status": "recorded", "detail": "感谢您的反馈！"}
 

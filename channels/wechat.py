@@ -34,7 +34,7 @@ from channels.services import Services, get_services
 from channels.sessions import wechat_sender_id
 from channels.shared_state import SharedState, SharedStateError, shared_state
 from channels.turn_log import log_turn
-from channels.wechat_api import Undeliverable, WeChatApi, WeChatApiError
+from channels.wechat_api import WeChatApi
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["wechat"])
@@ -286,7 +286,7 @@ async def _compose(services: Services, message: BaseMessage, sender: str) -> lis
     try:
         reply = await services.rasa.send(sender, text, {"channel": "wechat"})
     except BotUnavailable as error:
-        reference = services.journal.queue_undelivered(
+        reference = await services.journal.queue_undelivered(
             channel="wechat", sender_id=sender, message=text, reason=str(error)
         )
         log.warning("bot unavailable, WeChat message %s queued for staff: %s", reference, error)
@@ -305,23 +305,12 @@ async def _deliver_later(services: Services, state: WeChatState, answer: Answer)
     for index, text in enumerate(texts):
         try:
             await state.api.send_text(answer.openid, text)
-        except Undeliverable as error:
-            # Nothing more can reach this resident until they write again: keep the rest for staff.
-            services.journal.append(
-                "wechat_undeliverable",
-                {"sender_id": answer.sender, "errcode": error.errcode, "text": "\n\n".join(texts[index:])},
-            )
-            log.warning("WeChat refused delivery to %s: %s", answer.sender, error)
-            return
-        except (WeChatApiError, Exception) as error:  # network or API failure: same record, different reason
-            services.journal.append(
-                "wechat_undeliverable",
-                {
-                    "sender_id": answer.sender,
-                    "errcode": getattr(error, "errcode", None),
-                    "reason": repr(error),
-                    "text": "\n\n".join(texts[index:]),
-                },
+        except Exception as error:
+            # Refused (Undeliverable: nothing more reaches this resident until they write again), or an API or
+            # network failure: the rest is kept for staff.
+            await services.journal.record_undeliverable(
+                sender_id=answer.sender, text="\n\n".join(texts[index:]), reason=repr(error),
+                errcode=getattr(error, "errcode", None),
             )
             log.warning("WeChat delivery to %s failed: %r", answer.sender, error)
             return

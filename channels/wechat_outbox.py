@@ -54,15 +54,9 @@ async def deliver_agent_replies(settings: Settings, api: WeChatApi, journal: Jou
                 await api.send_text(openid, piece)
             delivered += 1
         except Exception as error:  # refused (45015/45047), API or network error: staff must follow up
-            journal.append(
-                "wechat_undeliverable",
-                {
-                    "sender_id": WECHAT_PREFIX + openid,
-                    "ticket": number,
-                    "errcode": getattr(error, "errcode", None),
-                    "reason": repr(error),
-                    "text": text,
-                },
+            await journal.record_undeliverable(
+                sender_id=WECHAT_PREFIX + openid, text=text, reason=repr(error),
+                errcode=getattr(error, "errcode", None), ticket_number=number,
             )
             log.warning("agent reply on ticket %s not delivered: %s", number, error)
     return delivered

@@ -76,7 +76,7 @@ def stack_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def stack_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the test stack writes its files (audit log, gateway journals), instead of the developer's var/."""
+    """Where the test stack writes its files (audit log, spools), instead of the developer's var/."""
     return tmp_path_factory.mktemp("stack-state")
 
 
@@ -93,7 +93,7 @@ def bot_stack(stack_database_url: str, stack_state_dir: Path) -> Iterator[Stack]
         rasa_server_spec(settings, rasa_port, action_server_url=action_server_url, model=model),
     ]
     env = {"DATABASE_URL": stack_database_url, "AUDIT_LOG_FILE": str(stack_state_dir / "audit.log"),
-           **STACK_IDENTITY_LIMITS}
+           "SPOOL_DIR": str(stack_state_dir / "spool"), **STACK_IDENTITY_LIMITS}
     for name in STACK_LOG_NAMES:  # this run's logs only: the privacy scan reads them
         (ARTIFACTS / "logs" / name).unlink(missing_ok=True)
     with ServiceGroup(specs, log_dir=ARTIFACTS / "logs", env=env):
@@ -107,7 +107,7 @@ def gateway_stack(bot_stack: Stack, stack_state_dir: Path) -> Iterator[Stack]:
                         action_server_url=bot_stack.action_server_url)
     # Rate limits lifted: the story replays and the browser tests all come from one IP within minutes.
     unlimited = "100000"
-    env = {"DATABASE_URL": bot_stack.database_url, "GATEWAY_STATE_DIR": str(stack_state_dir / "gateway"),
+    env = {"DATABASE_URL": bot_stack.database_url, "SPOOL_DIR": str(stack_state_dir / "spool"),
            "GATEWAY_RATE_PER_SENDER": unlimited, "GATEWAY_RATE_PER_IP": unlimited,
            "GATEWAY_SESSIONS_PER_IP": unlimited, **STACK_IDENTITY_LIMITS}
     with ServiceGroup([spec], log_dir=ARTIFACTS / "logs", env=env):

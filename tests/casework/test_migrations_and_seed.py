@@ -48,6 +48,9 @@ TABLES = {
     "agent_sessions",
     "assist_suggestions",
     "conversation_turns",
+    "queued_messages",
+    "feedback",
+    "undeliverable_answers",
     "alembic_version",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,21 @@ class Gateway:
     def session(self, client: httpx.Client) -> str:
         return client.post("/api/session").json()["sender"]
 
+    def rows(self, model: type, wait: float = 0.0) -> list[Any]:
+        """Every row of `model` in the gateway's database (queued messages, feedback …), waiting up to `wait`
+        seconds for at least one (writes made after the response, e.g. WeChat deliveries)."""
+        from sqlalchemy import select
+
+        from casework.db import session_scope
+
+        deadline = time.monotonic() + wait
+        while True:
+            with session_scope(self.settings.database_url) as session:
+                rows = list(session.scalars(select(model)).all())
+            if rows or time.monotonic() >= deadline:
+                return rows
+            time.sleep(0.05)
+
 
 class _ThreadedServer(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # the test process keeps its own signal handling
@@ -57,8 +73,21 @@ def run_gateway(settings: Settings) -> tuple[_ThreadedServer, threading.Thread, 
     return server, thread, f"http://127.0.0.1:{port}"
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database at the latest schema (the gateway keeps queued messages and feedback in it), copied
+    for each gateway."""
+    from casework.db import get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("gateway-template") / "gateway.db"
+    upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+def make_gateway(tmp_path: Path, migrated_database: Path) -> Iterator[Callable[..., Gateway]]:
+    shutil.copy(migrated_database, tmp_path / "gateway.db")
     started: list[tuple[_ThreadedServer, threading.Thread, FakeRasa, FakeWeChatApi]] = []
 
     def make(rasa: FakeRasa | None = None, **overrides: Any) -> Gateway:
@@ -71,7 +100,7 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
             "action_server_url": f"{rasa.url}/webhook",
             "database_url": f"sqlite:///{tmp_path / 'gateway.db'}",
             "index_dir": tmp_path / "index",
-            "gateway_state_dir": tmp_path / "gateway",
+            "spool_dir": tmp_path / "spool",
             "wechat_token": WECHAT_TOKEN,
             "wechat_app_id": WECHAT_APP_ID,
             "wechat_encoding_aes_key": WECHAT_AES_KEY,

@@ -17,7 +17,7 @@ def test_logs_mask_phones_and_id_numbers_and_never_show_the_rasa_token(tmp_path:
     spec = gateway_spec(get_settings(), port, rasa_url=rasa.url, action_server_url=f"{rasa.url}/webhook")
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "GATEWAY_STATE_DIR": str(tmp_path / "state"),
+        "SPOOL_DIR": str(tmp_path / "spool"),
     }
     try:
         with ServiceGroup([spec], log_dir=tmp_path / "logs", env=env):

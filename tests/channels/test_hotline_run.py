@@ -85,7 +85,7 @@ def test_run_serves_the_chat_on_loopback_and_a_signal_stops_every_process(
         "RASA_PORT": str(rasa_port),
         "ACTION_SERVER_PORT": str(action_port),
         "LOG_DIR": str(tmp_path),
-        "GATEWAY_STATE_DIR": str(tmp_path / "gateway"),
+        "SPOOL_DIR": str(tmp_path / "spool"),
         "COLUMNS": "200",
     }
     launcher = subprocess.Popen(

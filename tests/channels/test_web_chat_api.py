@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from casework.enums import QueuedMessageStatus
+from casework.models import Feedback, QueuedMessage
 from casework.pseudonyms import client_pseudonym
+from casework.senders import stored_sender
 from channels.sessions import SessionSigner
 from tests.channels.conftest import Gateway
 from tests.channels.fakes import FakeRasa
@@ -145,12 +148,9 @@ def test_when_the_bot_is_down_the_message_is_kept_and_the_resident_told(
     body = response.json()
     assert body["queued"] is True and body["reference"] in body["detail"]
     assert "留言已记录" in body["detail"] and "12393" in body["detail"]
-    [queued] = [
-        json.loads(line)
-        for line in (gateway.settings.gateway_state_dir / "undelivered.jsonl").read_text().splitlines()
-    ]
-    assert queued["reference"] == body["reference"] and queued["status"] == "queued"
-    assert "3601**********1234" in queued["message"]  # kept for staff, masked like everything at rest
+    [queued] = gateway.rows(QueuedMessage)
+    assert queued.reference == body["reference"] and queued.status == QueuedMessageStatus.QUEUED
+    assert "3601**********1234" in queued.message  # kept for staff, masked like everything at rest
     assert health.status_code == 503
     assert health.json()["components"]["action_server"]["status"] == "down"
 
@@ -192,11 +192,8 @@ def test_feedback_is_stored_server_side(make_gateway: Callable[..., Gateway]) ->
         )
         bad = client.post("/api/feedback", json={"sender": token, "rating": "meh", "answer": "x"})
     assert response.status_code == 201
-    [stored] = [
-        json.loads(line)
-        for line in (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()
-    ]
-    assert stored["rating"] == "down" and stored["sender_id"] == token.rsplit(".", 1)[0]
+    [stored] = gateway.rows(Feedback)
+    assert stored.rating == "down" and stored.sender == stored_sender(token.rsplit(".", 1)[0])
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]
 
 

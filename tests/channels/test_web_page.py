@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,11 +80,10 @@ def test_an_answer_shows_its_source_quick_replies_and_feedback(
 
     answer.get_by_role("button", name="没帮助").click()
     expect(answer.locator(".feedback")).to_contain_text("感谢您的反馈")
-    [stored] = [
-        json.loads(line)
-        for line in (gateway.settings.gateway_state_dir / "feedback.jsonl").read_text().splitlines()
-    ]
-    assert stored["rating"] == "down" and stored["question"] == "异地就医怎么备案"
+    from casework.models import Feedback
+
+    [stored] = gateway.rows(Feedback)
+    assert stored.rating == "down" and stored.question == "异地就医怎么备案"
 
     answer.get_by_role("button", name="转人工").click()
     expect(page.locator(".msg.bot").filter(has_text="12393-20261123-0001")).to_be_visible()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 
@@ -81,7 +80,7 @@ def test_plaintext_message_gets_a_passive_reply_from_the_bot(make_gateway: Calla
     assert reply_text(response) == "您问的是：异地就医怎么备案"
     assert reply.source == ACCOUNT and reply.target == OPENID  # wechatpy swaps them for the reply
     [forwarded] = gateway.rasa.received
-    assert forwarded["sender"] == f"wechat:{OPENID}" and forwarded["metadata"] == {"channel": "wechat"}
+    assert forwarded["sender"] == f"wechat:{OPENID}" and forwarded["metadata"]["channel"] == "wechat"
 
 
 def test_safe_mode_decrypts_the_message_and_encrypts_the_reply(make_gateway: Callable[..., Gateway]) -> None:
@@ -184,13 +183,12 @@ def test_a_closed_reply_window_is_recorded_as_undeliverable(make_gateway: Callab
     gateway.wechat_api.send_errcodes = [45015]
     with gateway.client() as client:
         assert post_plain(client, text_xml("报销进度", msg_id=9)).text == "success"
-    path = gateway.settings.gateway_state_dir / "wechat_undeliverable.jsonl"
-    deadline = time.monotonic() + 5
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    [record] = [json.loads(line) for line in path.read_text().splitlines()]
-    assert record["errcode"] == 45015 and record["sender_id"] == f"wechat:{OPENID}"
-    assert record["text"] == "您问的是：报销进度"
+    from casework.models import UndeliverableAnswer
+    from casework.senders import stored_sender
+
+    [record] = gateway.rows(UndeliverableAnswer, wait=5)
+    assert record.errcode == 45015 and record.sender == stored_sender(f"wechat:{OPENID}")
+    assert record.text == "您问的是：报销进度"
 
 
 def test_a_long_answer_is_split_within_wechat_limits_and_sent_in_order(
@@ -292,7 +290,7 @@ def test_an_agent_reply_to_a_wechat_ticket_is_sent_once_by_the_customer_service_
 
     async def two_rounds() -> list[int]:
         api = WeChatApi(settings)
-        journal = Journal(settings.gateway_state_dir)
+        journal = Journal(settings)
         try:
             return [await deliver_agent_replies(settings, api, journal) for _ in range(2)]
         finally:
