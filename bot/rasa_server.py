@@ -25,6 +25,14 @@ def main() -> None:
     from connectors import redaction
 
     redaction.install()
+    if os.environ.get("LOG_FORMAT") == "json":
+        # JSON lines with the turn's request id (hotline/structured_logs.py) instead of Rasa's coloured text.
+        import rasa.utils.io
+
+        from hotline import structured_logs
+
+        structured_logs.install("rasa", "json")
+        rasa.utils.io.configure_colored_logging = lambda *args, **kwargs: None
     from rasa.__main__ import main as rasa_main
 
     # "--auth-token=…": a token may start with "-", which argparse would take for an option.

@@ -14,12 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels import chat, errors, health, wechat, wechat_outbox
+from channels import chat, errors, health, metrics, replay, wechat, wechat_outbox
 from channels import assist, desk, desk_auth, ratings, supervision, tickets_api
 from channels.deps import install_domain_errors
 from channels.limits import BodySizeLimit
 from channels.logging_setup import route_logs_through_masking
+from channels.request_ids import RequestIds
 from channels.services import Services
+from hotline import structured_logs
 from hotline.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -28,6 +30,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     route_logs_through_masking()
+    structured_logs.install("gateway", settings.log_format)
     services = Services.build(settings)
 
     @asynccontextmanager
@@ -36,7 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wechat_outbox.run_forever(settings, wechat.state_of(services).api, services.journal)
         )
         supervising = asyncio.create_task(supervision.run_forever(settings))
+        spooled = asyncio.create_task(services.journal.run_forever())
+        replaying = asyncio.create_task(replay.run_forever(services, wechat.state_of(services).api))
         yield
+        replaying.cancel()
+        spooled.cancel()
         supervising.cancel()
         outbox.cancel()
         await assist.shutdown(services)
@@ -47,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(chat.router)
     app.include_router(wechat.router)
     # The agent desk: login, tickets, suggested answers, supervision; the resident's rating link.
@@ -69,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
+    app.add_middleware(RequestIds)
     # Outermost, so an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.gateway_max_body_bytes)
     return app

@@ -59,6 +59,9 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    from channels import metrics
+
+    metrics.error("gateway")
     log.error(
         "unexpected %s on %s %s", type(error).__name__, request.method, request.url.path, exc_info=error
     )

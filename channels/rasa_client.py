@@ -24,7 +24,16 @@ WEBHOOK_PATH = "/webhooks/gateway/webhook"
 
 
 class BotUnavailable(RuntimeError):
-    """Rasa or the action server cannot answer now; the caller keeps the message and tells the resident."""
+    """Rasa or the action server cannot answer now; the caller keeps the message and tells the resident.
+
+    `instance_down`: the Rasa server could not be reached or died while answering, or its action server is down,
+    so the message was not handled there and another Rasa server may take it (channels/rasa_pool.py).
+    `component`: which process failed, "rasa" or "action_server" (metrics)."""
+
+    def __init__(self, message: str, *, instance_down: bool = False, component: str = "rasa") -> None:
+        super().__init__(message)
+        self.instance_down = instance_down
+        self.component = component
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,14 @@ def ask_rasa(settings: Settings, sender_id: str, text: str, metadata: dict[str, 
 
 
 class RasaClient:
-    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None, *, rasa_url: str | None = None,
+                 action_server_url: str | None = None) -> None:
+        """One Rasa server and the action server it calls: settings' RASA_URL / ACTION_SERVER_URL unless given."""
         self.settings = settings
-        self.rasa_url = settings.rasa_url.rstrip("/")
+        self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
         self._token = settings.rasa_token.get_secret_value()
         # The action server's health endpoint sits next to its webhook (and needs no secret).
-        self.action_health_url = settings.action_server_url.rsplit("/", 1)[0] + "/health"
+        self.action_health_url = (action_server_url or settings.action_server_url).rsplit("/", 1)[0] + "/health"
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(settings.gateway_rasa_timeout, connect=2.0)
         )
@@ -113,19 +124,22 @@ class RasaClient:
         # Rasa itself answers while the action server is down, but only with an error and no reply,
         # so a short-lived health check keeps the resident from waiting for an answer that cannot come.
         if not await self.actions_alive(max_age=2.0):
-            raise BotUnavailable("action server is not answering")
+            raise BotUnavailable("action server is not answering", instance_down=True, component="action_server")
         if mask_text(text) != text:  # rare: only then is it worth a thread (and maybe a database write)
             text = await asyncio.to_thread(bot_text, self.settings, sender_id, text)
         body, headers = signed_message(self.settings, sender_id, text, metadata)
         try:
             response = await self._http.post(f"{self.rasa_url}{WEBHOOK_PATH}", content=body, headers=headers)
         except httpx.HTTPError as error:
-            raise BotUnavailable(f"Rasa did not answer: {error!r}") from error
+            # Never reached, or the connection dropped without an answer (the process died): Rasa saves a
+            # conversation only after its turn, so that message was not handled there. A timeout may have been.
+            down = isinstance(error, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError))
+            raise BotUnavailable(f"Rasa did not answer: {error!r}", instance_down=down) from error
         reply = read_reply(response)
         if not reply.messages:
             # Every turn of this bot says something; silence means an action failed (the action server died
             # mid-request, Rasa logged it and went on), so the message is kept and the resident told.
-            raise BotUnavailable("Rasa answered with no message (an action failed)")
+            raise BotUnavailable("Rasa answered with no message (an action failed)", component="action_server")
         return reply
 
     async def parse(self, text: str) -> BotReply:

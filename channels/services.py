@@ -7,35 +7,46 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from channels.journal import Journal
-from channels.limits import RateLimiter
-from channels.rasa_client import RasaClient
+from channels.limits import RateLimiter, SharedRateLimiter, rate_limiter
+from channels.rasa_pool import RasaPool
 from channels.sessions import SessionSigner
+from channels.shared_state import SharedState, shared_state
 from hotline.settings import Settings
 
 
 @dataclass
 class Services:
     settings: Settings
-    rasa: RasaClient
+    rasa: RasaPool  # one Rasa server + action server, or several (RASA_URLS), each sender sticking to one
     signer: SessionSigner
     journal: Journal
-    per_sender: RateLimiter
-    per_ip: RateLimiter
-    sessions_per_ip: RateLimiter
+    per_sender: RateLimiter | SharedRateLimiter
+    per_ip: RateLimiter | SharedRateLimiter
+    sessions_per_ip: RateLimiter | SharedRateLimiter
+    shared: SharedState  # Redis with REDIS_URL, else this process's memory
     # Filled by the WeChat router at startup (dedup cache, customer-service API client).
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        shared = shared_state(settings)
+        counts = shared if settings.redis_url else None  # in-process limits need no store
         return cls(
             settings=settings,
-            rasa=RasaClient(settings),
+            rasa=RasaPool(settings, shared),
             signer=SessionSigner(settings.gateway_secret.get_secret_value()),
-            journal=Journal(settings.gateway_state_dir),
-            per_sender=RateLimiter(settings.gateway_rate_per_sender),
-            per_ip=RateLimiter(settings.gateway_rate_per_ip),
-            sessions_per_ip=RateLimiter(settings.gateway_sessions_per_ip),
+            journal=Journal(settings),
+            per_sender=rate_limiter(counts, "sender", settings.gateway_rate_per_sender),
+            per_ip=rate_limiter(counts, "ip", settings.gateway_rate_per_ip),
+            sessions_per_ip=rate_limiter(counts, "sessions", settings.gateway_sessions_per_ip),
+            shared=shared,
         )
+
+    @property
+    def degraded_limits(self) -> bool:
+        """The shared store failed: limits and turn locks count per gateway worker until it is back."""
+        limiters = (self.per_sender, self.per_ip, self.sessions_per_ip)
+        return self.rasa.locks.degraded or any(getattr(limiter, "degraded", False) for limiter in limiters)
 
 
 def get_services(request: Request) -> Services:

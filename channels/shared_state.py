@@ -5,6 +5,7 @@ process memory otherwise (`make run` runs one gateway process).
     if state.add("wechat:answer:<openid>:<MsgId>", "pending", ttl=300):   # only the first caller gets True
         ...
     state.set(key, value, ttl=300); state.get(key); state.incr("limit:ip:…", ttl=60); state.delete(key)
+    state.release(key, value)   # delete only if it still holds `value` (a lock released by its holder alone)
 
 Values are strings. Keys are prefixed with `settings.redis_key_prefix`, so several deployments (or test runs)
 can share one Redis. Used for WeChat de-duplication; meant for rate limits too.
@@ -35,6 +36,9 @@ class SharedState(Protocol):
         """Add one to a counter; the expiry starts with its first increment."""
 
     def delete(self, key: str) -> None: ...
+
+    def release(self, key: str, value: str) -> bool:
+        """Delete `key` only while it holds `value`; True when this call deleted it."""
 
 
 class MemoryState:
@@ -88,6 +92,13 @@ class MemoryState:
         with self._lock:
             self._items.pop(key, None)
 
+    def release(self, key: str, value: str) -> bool:
+        with self._lock:
+            if self._live(key, time.monotonic()) != value:
+                return False
+            del self._items[key]
+            return True
+
 
 class RedisState:
     """The same operations on Redis (SET NX EX, GET, INCR + EXPIRE), shared by every gateway process.
@@ -130,6 +141,13 @@ class RedisState:
 
     def delete(self, key: str) -> None:
         self._call("delete", self._prefix + key)
+
+    def release(self, key: str, value: str) -> bool:
+        # Compare and delete in one step: a lock that expired and was taken by another holder stays theirs.
+        return bool(self._call("eval", _RELEASE_SCRIPT, 1, self._prefix + key, value))
+
+
+_RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def _millis(seconds: float) -> int:

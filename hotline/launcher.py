@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from hotline.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from hotline.processes import ServiceGroup, ServiceSpec
 
 app = typer.Typer()
 console = Console()
@@ -51,13 +56,7 @@ def _stop_on_signals() -> None:
 @app.command()
 def run() -> None:
     """启动助手：动作服务器、Rasa 服务器和网关（Ctrl-C 全部停止）。"""
-    from hotline.processes import (
-        ServiceGroup,
-        ServiceStartError,
-        action_server_spec,
-        gateway_spec,
-        rasa_server_spec,
-    )
+    from hotline.processes import ServiceGroup, action_server_spec, gateway_spec, rasa_server_spec
 
     settings = _settings_with_secrets()
     problems = missing_pieces(settings)
@@ -76,12 +75,22 @@ def run() -> None:
         rasa_server_spec(settings, action_server_url=action_url),
         gateway_spec(settings, rasa_url=rasa_url, action_server_url=action_url),
     ]
-    _stop_on_signals()
     group = ServiceGroup(specs, log_dir=settings.log_dir)
+    supervise(group, [[spec] for spec in specs], lambda: _print_urls(settings),
+              "正在启动动作服务器、Rasa 服务器和网关（首次启动约需一两分钟）…")
+
+
+def supervise(group: ServiceGroup, tiers: list[list[ServiceSpec]], started: Callable[[], None], status: str) -> None:
+    """Start each tier together (each healthy before the next tier), then watch: stop everything on Ctrl-C,
+    SIGTERM or SIGHUP, or when one process exits on its own."""
+    from hotline.processes import ServiceStartError
+
+    _stop_on_signals()
     try:
-        with console.status("正在启动动作服务器、Rasa 服务器和网关（首次启动约需一两分钟）…"):
-            group.start()
-        _print_urls(settings)
+        with console.status(status):
+            for tier in tiers:
+                group.start_together(tier)
+        started()
         while True:
             for service in group.running:
                 if service.process.poll() is not None:

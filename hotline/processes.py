@@ -67,16 +67,16 @@ def loopback_if_wildcard(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
 
 
-def action_server_spec(settings: Settings, port: int | None = None) -> ServiceSpec:
+def action_server_spec(settings: Settings, port: int | None = None, name: str = "actions") -> ServiceSpec:
     port = port or settings.action_server_port
     return ServiceSpec(
-        name="actions",
+        name=name,
         # actions/server.py: rasa-sdk's app behind ACTION_SERVER_SECRET, bound to settings.action_server_host.
         argv=[_python(), "-m", "actions.server", "--port", str(port)],
         health_url=f"http://{loopback_if_wildcard(settings.action_server_host)}:{port}/health",
         # The action server reads its settings (secrets included) from the environment and the secrets file,
         # like this process; only the port is handed over.
-        env={"ACTION_SERVER_PORT": str(port)},
+        env={"ACTION_SERVER_PORT": str(port), "OMP_NUM_THREADS": str(max(1, settings.torch_threads))},
     )
 
 
@@ -85,19 +85,20 @@ def rasa_server_spec(
     port: int | None = None,
     action_server_url: str | None = None,
     model: Path | None = None,
+    name: str = "rasa",
 ) -> ServiceSpec:
     port = port or settings.rasa_port
     token = settings.rasa_token.get_secret_value()
     host = settings.rasa_host
     return ServiceSpec(
-        name="rasa",
+        name=name,
         # bot/rasa_server.py hands RASA_TOKEN to `rasa run --enable-api` inside its process: no secret in argv
         argv=[
             str(settings.rasa_executable.parent / "python"), str(PROJECT_ROOT / "bot" / "rasa_server.py"),
             "--interface", host,  # loopback by default: residents reach Rasa through the gateway only
             "--port", str(port),
             "--model", str(model or settings.rasa_model_dir / "hotline.tar.gz"),
-            "--endpoints", "endpoints.yml",
+            "--endpoints", settings.rasa_endpoints_file,
             "--credentials", "credentials.yml",
         ],
         # /status needs the token and answers only once the model is loaded.
@@ -105,12 +106,44 @@ def rasa_server_spec(
         cwd=PROJECT_ROOT / "bot",
         env={
             **rasa_secrets_env(settings),
+            **rasa_store_env(settings),
+            **rasa_thread_env(settings.rasa_threads),
             "ACTION_SERVER_URL": action_server_url or settings.action_server_url,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "LOG_FORMAT": settings.log_format,
         },
         startup_timeout=240.0,
     )
+
+
+def rasa_store_env(settings: Settings) -> dict[str, str]:
+    """Where endpoints.production.yml keeps conversations (PostgreSQL) and their locks (Redis, from REDIS_URL).
+    Empty without a tracker store URL: endpoints.yml keeps both in the Rasa process's memory."""
+    if not settings.rasa_tracker_store_url:
+        return {}
+    from urllib.parse import urlsplit
+
+    redis = urlsplit(settings.redis_url or "redis://127.0.0.1:6379/1")
+    # Rasa's lock keys need an alphanumeric prefix; derived from the gateway's so deployments sharing a Redis
+    # keep apart.
+    prefix = "".join(ch for ch in settings.redis_key_prefix if ch.isalnum()) or "hotline"
+    return {
+        "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url,
+        "POSTGRESQL_SCHEMA": settings.rasa_tracker_store_schema,  # read by Rasa's SQL tracker store
+        "RASA_LOCK_STORE_HOST": redis.hostname or "127.0.0.1",
+        "RASA_LOCK_STORE_PORT": str(redis.port or 6379),
+        "RASA_LOCK_STORE_DB": redis.path.strip("/") or "0",
+        "RASA_LOCK_STORE_PREFIX": prefix,
+    }
+
+
+def rasa_thread_env(threads: int) -> dict[str, str]:
+    """TensorFlow's thread pools (Rasa reads TF_*_PARALLELISM_THREADS); 0 leaves TensorFlow's defaults."""
+    if threads <= 0:
+        return {}
+    return {"TF_INTRA_OP_PARALLELISM_THREADS": str(threads), "TF_INTER_OP_PARALLELISM_THREADS": str(threads),
+            "OMP_NUM_THREADS": str(threads)}
 
 
 def rasa_secrets_env(settings: Settings) -> dict[str, str]:
@@ -126,17 +159,16 @@ def rasa_secrets_env(settings: Settings) -> dict[str, str]:
 
 
 def gateway_spec(settings: Settings, port: int | None = None, rasa_url: str | None = None,
-                 action_server_url: str | None = None) -> ServiceSpec:
+                 action_server_url: str | None = None, workers: int | None = None) -> ServiceSpec:
     port = port or settings.gateway_port
     env = {"GATEWAY_PORT": str(port), "RASA_URL": rasa_url or settings.rasa_url}
     if action_server_url:
         env["ACTION_SERVER_URL"] = action_server_url
-    return ServiceSpec(
-        name="gateway",
-        argv=[_python(), "-m", "uvicorn", "channels.app:app", "--host", settings.gateway_host, "--port", str(port)],
-        health_url=f"http://127.0.0.1:{port}/healthz",
-        env=env,
-    )
+    argv = [_python(), "-m", "uvicorn", "channels.app:app", "--host", settings.gateway_host, "--port", str(port)]
+    workers = workers or settings.gateway_workers
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    return ServiceSpec(name="gateway", argv=argv, health_url=f"http://127.0.0.1:{port}/healthz", env=env)
 
 
 @dataclass
@@ -150,6 +182,14 @@ class RunningService:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crash would (fault tests)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        self.process.wait(10)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
@@ -180,22 +220,37 @@ class ServiceGroup:
         return {service.spec.name: service.spec.base_url for service in self.running}
 
     def start(self) -> None:
+        """Start the specs one after the other, each healthy before the next."""
+        for spec in self.specs:
+            self.start_together([spec])
+
+    def start_together(self, specs: list[ServiceSpec]) -> list[RunningService]:
+        """Launch `specs` at once (e.g. two Rasa servers, which take a minute or two each to load) and wait
+        until every one is healthy; on failure everything this group started is stopped."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        started: list[RunningService] = []
         try:
-            for spec in self.specs:
-                self.running.append(self._start_one(spec))
+            for spec in specs:
+                started.append(self._launch(spec))
+                self.running.append(started[-1])
+            for service in started:
+                self._wait_until_healthy(service)
         except BaseException:
             self.stop()
             raise
+        return started
 
-    def _start_one(self, spec: ServiceSpec) -> RunningService:
+    def _launch(self, spec: ServiceSpec) -> RunningService:
         log_path = self.log_dir / f"{spec.name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 spec.argv, cwd=spec.cwd, env={**os.environ, **self.env, **spec.env},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        service = RunningService(spec, process, log_path)
+        return RunningService(spec, process, log_path)
+
+    def _wait_until_healthy(self, service: RunningService) -> None:
+        spec, process, log_path = service.spec, service.process, service.log_path
         deadline = time.monotonic() + spec.startup_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -203,7 +258,7 @@ class ServiceGroup:
                     f"{spec.name} exited with code {process.returncode}; log {log_path}:\n{service.log_tail()}"
                 )
             if _is_healthy(spec.health_url):
-                return service
+                return
             time.sleep(0.5)
         service.stop()
         raise ServiceStartError(
@@ -214,6 +269,17 @@ class ServiceGroup:
         for service in reversed(self.running):
             service.stop()
         self.running.clear()
+
+    def service(self, name: str) -> RunningService:
+        return next(service for service in self.running if service.spec.name == name)
+
+    def restart(self, names: list[str]) -> None:
+        """Stop the named services (if still running) and start them again together, same specs."""
+        services = [self.service(name) for name in names]
+        for service in services:
+            service.stop()
+            self.running.remove(service)
+        self.start_together([service.spec for service in services])
 
     def __enter__(self) -> ServiceGroup:
         self.start()

@@ -117,15 +117,22 @@ class Settings(BaseSettings):
     identifier_hash_key: SecretStr = SecretStr("local-dev-identifier-key")
     gateway_max_body_bytes: int = 16_384
     gateway_max_message_chars: int = 500
-    # Sliding one-minute windows; kept in process memory (one gateway process).
+    # Sliding one-minute windows: in the shared store (Redis) when REDIS_URL is set, so every gateway worker counts
+    # the same hits; in process memory otherwise, and while Redis is down (degraded: per worker, said in /healthz).
     gateway_rate_per_sender: int = 20
     gateway_rate_per_ip: int = 60
     # New sessions are cheap to ask for and would otherwise reset the per-sender limit at will.
     gateway_sessions_per_ip: int = 30
     # A policy answer runs retrieval in the action server; on a busy 2-core host one has taken over 30 s.
     gateway_rasa_timeout: float = 60.0
-    # Undelivered messages (Rasa down), feedback and undeliverable WeChat answers, as JSON lines.
-    gateway_state_dir: Path = VAR_DIR / "gateway"
+    # Undelivered messages (Rasa down), feedback and undeliverable WeChat answers are tables (casework.journal).
+    # What the database refuses while it is down (those rows, tickets the bot opens) waits in a local spool here
+    # and is written once it is back (casework/spool.py); each process has its own file.
+    spool_dir: Path = VAR_DIR / "spool"
+    spool_retry_seconds: float = 5.0
+    # Queued messages are replayed to the bot once it answers again, their answers delivered (0: only by
+    # `hotline queue replay`).
+    replay_interval_seconds: float = 15.0
     # State several gateway workers must share (WeChat de-duplication): Redis when set, e.g.
     # redis://127.0.0.1:6379/0; empty keeps it in the one gateway process's memory (`make run`).
     redis_url: str = ""
@@ -139,6 +146,30 @@ class Settings(BaseSettings):
     # WeChat retries after 5 s, so a passive reply must be ready before this; later answers go by API.
     wechat_reply_deadline: float = 4.5
     wechat_max_timestamp_age: int = 300
+
+    # --- production: several instances, PostgreSQL, Redis (hotline/production.py, deploy/) --------------
+    # Several Rasa servers, each with its own action server: comma-separated URLs paired by position. Empty: the
+    # one pair RASA_URL / ACTION_SERVER_URL. The gateway sends each sender to one pair by a stable hash of the
+    # sender id and fails over to the next healthy one (channels/rasa_pool.py).
+    rasa_urls: str = ""
+    action_server_urls: str = ""
+    # One conversation's turns never run at once: the gateway holds a per-sender lock in the shared store for
+    # the length of a turn (at most this long, then the lock expires by itself).
+    turn_lock_seconds: float = 90.0
+    # Rasa's endpoints file (in bot/). endpoints.production.yml keeps conversations in PostgreSQL
+    # (RASA_TRACKER_STORE_URL, schema RASA_TRACKER_STORE_SCHEMA) and conversation locks in Redis (REDIS_URL).
+    rasa_endpoints_file: str = "endpoints.yml"
+    rasa_tracker_store_url: str = ""
+    rasa_tracker_store_schema: str = "rasa"
+    # TensorFlow threads in each Rasa process (0: TensorFlow's default, one per core). Several processes on few
+    # cores answer faster with few threads each (eval/load.py measures it).
+    rasa_threads: int = 0
+    gateway_workers: int = 1
+    # "text" for people, "json" for log collectors: one object per line with the turn's request id, which follows
+    # a turn gateway → Rasa → action server (hotline/structured_logs.py). Personal data is masked either way.
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics (Prometheus): loopback clients only, unless a bearer token is set here.
+    metrics_token: SecretStr = SecretStr("")
 
     # --- agent desk -----------------------------------------------------------------
     desk_session_hours: float = 8.0  # one shift; then the agent logs in again

@@ -27,6 +27,7 @@ from sanic.response import HTTPResponse
 
 from connectors.redaction import CURRENT_MESSAGE
 from hotline.hop_signature import CONFIDENCE_HEADER, INTENT_HEADER, SignatureVerifier
+from hotline.structured_logs import METADATA_KEY, REQUEST_ID, accepted_request_id
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_LENGTH = 16
@@ -70,16 +71,20 @@ class GatewayInput(InputChannel):
             sender, text, metadata = parsed
             collector = CollectingOutputChannel()
             marker = CURRENT_MESSAGE.set(text)
+            # The gateway's request id: in this process's log lines, and as the message id, which stays the same
+            # when the gateway retries the turn on another Rasa server (tickets are opened once per message id).
+            request_id = accepted_request_id(str((metadata or {}).get(METADATA_KEY) or ""))
+            request_marker = REQUEST_ID.set(request_id)
             try:
-                await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-                )
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 message_id=request_id, metadata=metadata))
             except CancelledError:
                 logger.error("handling a message timed out")
             except Exception:
                 logger.exception("handling a message failed")
             finally:
                 CURRENT_MESSAGE.reset(marker)
+                REQUEST_ID.reset(request_marker)
             intent, confidence = await _latest_intent(request, sender)
             headers = {INTENT_HEADER: intent} if intent else {}
             if confidence is not None:

@@ -1,0 +1,1 @@
+"""Rasa stores of this project (imported by Rasa from bot/endpoints*.yml)."""
