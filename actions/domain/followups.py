@@ -108,6 +108,21 @@ def looks_like_follow_up(text: str) -> bool:
     )
 
 
+def leans_on_context(text: str) -> bool:
+    """A short question that names at most one policy topic ("每年救助的限额会不会提高", "待遇范围是怎么定的") reads
+    best with the topic of the one before it; one naming several ("异地就医直接结算需要备案吗") stands on its own."""
+    stripped = _PUNCTUATION.sub("", text)
+    return len(stripped) <= CONTEXT_CHARS and len(_TOPIC_WORDS.findall(stripped)) < 2
+
+
+# Up to this long, a question right after another is searched together with the previous topic.
+CONTEXT_CHARS = 16
+_TOPIC_WORDS = re.compile(
+    r"异地|备案|结算|门诊|住院|慢特病|慢性病|个人账户|长护险|长期护理|护理保险|大病|救助|生育|参保|缴费|医保卡|社保卡|电子凭证"
+    r"|转移接续|药品|耗材|集采|drg|dip|定点|骗保|举报|热线|12393|灵活就业|职工|居民|报销|起付|封顶|家庭共济|统筹"
+)
+
+
 def narrows_previous(text: str) -> bool:
     """A longer message that opens by leaning on the previous one ("那退休的…", "还有…呢") continues its topic."""
     stripped = _PUNCTUATION.sub("", text)
@@ -134,6 +149,9 @@ def rewrite_follow_up(
     if previous_topic and not own_region and previous_region and narrows_previous(text):
         # "那退休的人个人账户每个月划多少" after a 周口 question: a full question of its own, in the same place.
         return FollowUp(text.strip(), previous_region, True)
+    if previous_topic and not own_region and not looks_like_follow_up(text) and leans_on_context(text):
+        return _with_previous_topic(text, _remove_region(previous_topic, previous_region, detect_region),
+                                    previous_region)
     if not previous_topic or not looks_like_follow_up(text):
         return FollowUp(text.strip(), own_region, False)
 
@@ -162,6 +180,11 @@ def rewrite_follow_up(
         return FollowUp(f"{prefix}{_strip_question_tail(topic)}{change}", region, True)
 
     return FollowUp(text.strip(), own_region, False)
+
+
+def _with_previous_topic(text: str, topic: str, region: str | None) -> FollowUp:
+    """A short question naming no place of its own, searched together with the previous topic and in its region."""
+    return FollowUp(f"{region or ''}{_strip_question_tail(topic)}，{text.strip()}", region, True)
 
 
 _QUESTION_TAIL = re.compile(r"(是多少|有多少|怎么办理?|如何办理|怎么申请|如何申请|怎么报销?|能报销?吗|可以报销?吗|吗|呢|？|\?)+$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.domain.followups import looks_like_follow_up, rewrite_follow_up
+from actions.domain.followups import FollowUp, looks_like_follow_up, rewrite_follow_up
 from knowledge_base.regions import detect_region
 
 
@@ -79,3 +79,9 @@ def test_a_longer_question_that_leans_on_the_previous_one_keeps_its_region() -> 
     own = rewrite_follow_up("那南昌退休人员个人账户每个月划多少", previous_topic="周口职工医保个人账户怎么划入",
                             previous_region="周口", detect_region=detect_region)
     assert own.region == "南昌"
+
+
+def test_a_short_question_naming_no_topic_of_its_own_is_searched_with_the_previous_one() -> None:
+    follow_up = rewrite_follow_up("每年救助的限额会不会提高", previous_topic="南昌医疗救助标准全市统一吗",
+                                  previous_region="南昌", detect_region=detect_region)
+    assert follow_up == FollowUp("南昌医疗救助标准全市统一，每年救助的限额会不会提高", "南昌", True)

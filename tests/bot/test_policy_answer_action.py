@@ -12,8 +12,11 @@ from casework.db import session_scope
 from casework.enums import TicketCategory
 from casework.models import Ticket
 
-# Questions the default corpus (five regional 医保 plans) cannot answer: the knowledge base must abstain.
-UNCOVERED = "医保卡能借给别人用吗"
+# A question the default corpus (five regional 医保 plans) has nothing relevant for: the knowledge base refuses.
+UNCOVERED = "火星上能用医保吗"
+# One it has nothing exact for, only passages that may be related ("related" band).
+LOOSELY_COVERED = "医保卡丢了怎么挂失"
+COVERED = "周口城乡居民医保住院报销比例是多少"
 
 
 def _payload(messages):  # type: ignore[no-untyped-def]
@@ -21,16 +24,18 @@ def _payload(messages):  # type: ignore[no-untyped-def]
 
 
 def test_covered_question_is_answered_with_cited_passages(conversation) -> None:
-    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker("异地就医备案怎么办理"))
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(COVERED))
     payload = _payload(messages)
-    assert payload["abstain"] is False and payload["citations"]
+    assert payload["abstain"] is False and payload["band"] == "confident" and payload["citations"]
     reply = conversation.texts(messages)
     assert "来源" in reply and payload["citations"][0]["doc_title"].strip("《》") in reply
-    assert slots["last_policy_topic"] == "异地就医备案怎么办理" and slots["abstain_streak"] == 0
+    # the reply leads with the sentence that carries the asked-for figure
+    assert payload["citations"][0]["lead"] and payload["citations"][0]["lead"][:20] in reply
+    assert slots["last_policy_topic"] == COVERED and slots["abstain_streak"] == 0
 
 
 def test_reply_adds_no_numbers_beyond_the_quoted_documents(conversation) -> None:
-    messages, _ = conversation.run(ActionAnswerPolicy(), conversation.tracker("周口城乡居民医保住院报销比例是多少"))
+    messages, _ = conversation.run(ActionAnswerPolicy(), conversation.tracker(COVERED))
     payload = _payload(messages)
     sources = "".join(c["text"] + c["doc_title"] + c["section"] + c["region"] for c in payload["citations"])
     for number in re.findall(r"\d+(?:\.\d+)?", conversation.texts(messages)):
@@ -39,7 +44,7 @@ def test_reply_adds_no_numbers_beyond_the_quoted_documents(conversation) -> None
 
 def test_region_follow_up_searches_the_new_region(conversation) -> None:
     tracker = conversation.tracker(
-        "南昌呢？", slots={"last_policy_topic": "周口城乡居民医保住院报销比例是多少", "last_region": "周口"})
+        "南昌呢？", slots={"last_policy_topic": COVERED, "last_region": "周口"})
     messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
     payload = _payload(messages)
     assert payload["abstain"] is False
@@ -49,7 +54,7 @@ def test_region_follow_up_searches_the_new_region(conversation) -> None:
 
 def test_first_abstention_offers_a_human_without_a_ticket(database, conversation) -> None:
     messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(UNCOVERED))
-    assert _payload(messages) == {"citations": [], "abstain": True}
+    assert _payload(messages) == {"band": "refused", "citations": [], "abstain": True}
     assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
     assert slots["abstain_streak"] == 1
     with session_scope() as session:
@@ -105,7 +110,7 @@ def test_out_of_scope_question_the_documents_do_not_cover_is_declined_without_co
 
 
 def test_account_question_about_the_rules_is_answered_with_a_way_to_the_own_record(conversation) -> None:
-    tracker = conversation.tracker("职工医保个人账户的钱可以给家里人用吗", "check_account_balance")
+    tracker = conversation.tracker("周口退休的人个人账户每个月划多少", "check_account_balance")
     messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
     assert _payload(messages)["abstain"] is False
     buttons = [b for m in messages for b in m.get("buttons") or []]
@@ -114,7 +119,7 @@ def test_account_question_about_the_rules_is_answered_with_a_way_to_the_own_reco
 
 
 def test_account_question_the_documents_do_not_cover_offers_the_own_record(database, conversation) -> None:
-    tracker = conversation.tracker("医保卡能借给别人用吗", "check_enrollment", slots={"abstain_streak": 1.0})
+    tracker = conversation.tracker(UNCOVERED, "check_enrollment", slots={"abstain_streak": 1.0})
     messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
     assert "如需查询本人参保状态" in conversation.texts(messages)
     payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
@@ -122,3 +127,18 @@ def test_account_question_the_documents_do_not_cover_offers_the_own_record(datab
     assert slots == {}  # most likely a personal question: not an abstention towards a ticket
     with session_scope() as session:
         assert session.scalars(select(Ticket)).all() == []
+
+
+def test_possibly_related_passages_are_shown_as_such_and_count_towards_a_person(database, conversation) -> None:
+    # given a question the documents only touch on
+    messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(LOOSELY_COVERED))
+    payload = _payload(messages)
+    # then the passages are shown, marked as possibly related, with 转人工, and no ticket yet
+    assert payload["band"] == "related" and payload["abstain"] is True and 1 <= len(payload["citations"]) <= 2
+    assert "可能相关" in conversation.texts(messages) and "是这样规定的" not in conversation.texts(messages)
+    assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
+    assert slots["abstain_streak"] == 1 and slots["last_policy_topic"] == LOOSELY_COVERED
+    # when the next question is not answered either, a ticket is opened
+    tracker = conversation.tracker(LOOSELY_COVERED, slots={"abstain_streak": 1.0})
+    _, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    assert slots["abstain_streak"] == 0 and slots["ticket_number"]

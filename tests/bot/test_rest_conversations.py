@@ -35,12 +35,12 @@ def customs(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_policy_answer_quotes_the_documents_with_citations(warm_bot_stack) -> None:
-    replies = say(warm_bot_stack, f"policy-{uuid.uuid4().hex}", "异地就医备案怎么办理")
+    replies = say(warm_bot_stack, f"policy-{uuid.uuid4().hex}", "周口城乡居民医保住院报销比例是多少")
     payload = next(c for c in customs(replies) if "citations" in c)
-    assert payload["abstain"] is False
+    assert payload["abstain"] is False and payload["band"] == "confident"
     assert 1 <= len(payload["citations"]) <= 3
     first = payload["citations"][0]
-    assert set(first) == {"chunk_id", "doc_title", "section", "region", "text", "score"}
+    assert set(first) == {"chunk_id", "doc_title", "section", "region", "text", "lead", "score"}
     reply = texts(replies)
     assert f"《{first['doc_title'].strip('《》')}》" in reply and "来源" in reply
 
@@ -100,3 +100,25 @@ def test_request_for_a_human_opens_a_ticket_with_a_number(warm_bot_stack) -> Non
         assert ticket.category is TicketCategory.HUMAN_AGENT
         assert ticket.channel == "gateway" and ticket.sender_id == sender
         assert "异地就医备案怎么办理" in ticket.transcript
+
+
+@pytest.mark.parametrize("text", ["異地就醫可以直接結算嗎", "俺娘在乡下住院了，新农合能报多少"])
+def test_traditional_characters_and_dialect_reach_the_policy_answer_not_a_ticket(warm_bot_stack, text) -> None:
+    replies = say(warm_bot_stack, f"forms-{uuid.uuid4().hex}", text)
+    payload = next(c for c in customs(replies) if "citations" in c)
+    assert payload["band"] in {"confident", "related"} and payload["citations"]
+    assert "工单" not in texts(replies)
+
+
+def test_a_question_about_ratings_is_answered_from_the_documents_not_recorded(warm_bot_stack) -> None:
+    replies = say(warm_bot_stack, f"rating-q-{uuid.uuid4().hex}", "我对上次的服务不满意，给了差评，多久会有人回访我")
+    payload = next(c for c in customs(replies) if "citations" in c)
+    assert payload["citations"] and "10个工作日" in texts(replies)
+
+
+def test_a_narrowing_follow_up_keeps_the_region_of_the_previous_question(warm_bot_stack) -> None:
+    sender = f"narrow-{uuid.uuid4().hex}"
+    say(warm_bot_stack, sender, "周口职工医保个人账户是怎么划入的")
+    replies = say(warm_bot_stack, sender, "那退休的人个人账户每个月划多少")
+    payload = next(c for c in customs(replies) if "citations" in c)
+    assert payload["citations"] and all("周口" in c["region"] for c in payload["citations"])
