@@ -17,12 +17,12 @@ PYTHON310 = $(call find_python,3.10)
 
 BOT_SOURCES := $(shell find bot/config.yml bot/domain.yml bot/endpoints.yml bot/data bot/nlu_components knowledge_base/lexicon knowledge_base/normalization.py -type f -not -name "*.pyc" 2>/dev/null)
 
-.PHONY: help setup run test model index db bot browser eval bench clean
+.PHONY: help setup run run-prod test model index db bot browser eval bench clean
 
 help:
 	@echo "make run   — 准备缺少的环境并启动助手（网页聊天 http://127.0.0.1:8000/）"
 	@echo "make test  — 准备缺少的环境并运行全部测试"
-	@echo "其他：make index | eval | bench | clean"
+	@echo "其他：make run-prod（生产模式：PostgreSQL + Redis，两组 Rasa 与动作服务器）| index | eval | bench | clean"
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed model index db bot
 
@@ -62,6 +62,11 @@ browser:
 
 run: setup
 	$(HOTLINE) run
+
+# Production mode on this machine: PostgreSQL (127.0.0.1:5432, database hotline_prod) and Redis (127.0.0.1:6379),
+# two Rasa servers with an action server each and a two-worker gateway (hotline/production.py).
+run-prod: setup
+	$(HOTLINE) run-prod
 
 test: setup browser
 	$(VENV)/bin/pytest
