@@ -19,6 +19,7 @@ model to them and chooses its two thresholds by k-fold cross-validation; saved t
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from knowledge_base.search import KnowledgeBase
 
 app = typer.Typer()
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)  # readable when redirected to a file
 
 METHODS = ("bm25", "dense", "fused", "hybrid")
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dev.yaml"
@@ -339,12 +340,12 @@ def metrics_table(results: Sequence[RetrievalMetrics], title: str, columns: Sequ
 
 
 def tags_table(result: RetrievalMetrics) -> Table:
-    table = Table(title=f"{result.method}: per tag")
-    for column in ("tag", "n ans", "n unans", "hit@1", "MRR", "confident", "related", "conf. wrong", "shown@3",
-                   "unans. confident"):
-        table.add_column(column, justify="left" if column == "tag" else "right")
+    table = Table(title=f"{result.method}: per tag (conf = confident, rel = related, wrong = confident with a wrong "
+                        "first citation; u.conf = unanswerable answered confidently)")
+    for column in ("tag", "ans", "unans", "hit@1", "MRR", "conf", "rel", "wrong", "shown@3", "u.conf"):
+        table.add_column(column, justify="left" if column == "tag" else "right", no_wrap=True)
     for tag, f in result.per_tag.items():
-        table.add_row(tag, str(f["n_answerable"]), str(f["n_unanswerable"]), *(f"{f[name]:.3f}" for name in (
+        table.add_row(tag, str(f["n_answerable"]), str(f["n_unanswerable"]), *(f"{f[name]:.2f}" for name in (
             "hit_at_1", "mrr", "confident_rate_answerable", "related_rate_answerable",
             "confident_wrong_rate_answerable", "shown_hit_at_3", "confident_rate_unanswerable")))
     return table
