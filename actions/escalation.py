@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.conversation import actor, latest_entity, latest_intent, latest_text
-from actions.domain.phrasing import asks_how_filing_works
+from actions.domain.phrasing import asks_about_rating_rules, asks_how_filing_works
 from actions.handover import escalate
 from actions.policy_answers import ActionAnswerPolicy
 from casework.assist import CATEGORY_BY_INTENT
@@ -64,6 +64,9 @@ class ActionRecordRating(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = latest_text(tracker)
+        if asks_about_rating_rules(text):
+            # "差评了多久有人回访" asks how ratings are handled: the documents answer it, nothing is rated.
+            return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
         rating = rating_from_text(latest_entity(tracker, "rating") or text)
         if rating is None:
             dispatcher.utter_message(response="utter_ask_rating")

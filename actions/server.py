@@ -33,7 +33,7 @@ from hotline.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-ROUTE_MODULES: tuple[str, ...] = ("actions.operations",)
+ROUTE_MODULES: tuple[str, ...] = ("actions.assist_api", "actions.operations")
 OPEN_PATHS = frozenset({"/health"})
 AUTHORIZATION = "Authorization"
 UNAUTHORIZED = "未授权的请求 / Unauthorized: this server answers the Rasa server only."

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_text
-from actions.domain.phrasing import asks_about_own_records
+from actions.domain.phrasing import asks_about_own_records, asks_about_rating_rules
 from actions.policy_answers import ActionAnswerPolicy
 from casework.column_types import CHINA_TZ
 from casework.db import session_scope
@@ -63,6 +63,8 @@ class ActionTicketProgress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = latest_text(tracker)
+        if asks_about_rating_rules(text):  # "办完了会有人回访吗": how 回访 works, for the documents
+            return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
         named = TICKET_NUMBER.search(text)
         with session_scope() as session:
             if named:

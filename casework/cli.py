@@ -19,17 +19,20 @@ def setup(url: str | None = URL_OPTION) -> None:
     from casework.desk_demo import DEMO_AGENTS, seed_desk_demo
     from casework.seed import seed_demo_data
     from hotline.privacy import mask_text
+    from hotline.settings import get_settings
 
+    # Demo logins have published passwords: never in production (`hotline db add-agent` makes real ones).
+    production = get_settings().hotline_env == "production"
     upgrade(url)
     with session_scope(url) as session:
         report = seed_demo_data(session)
-        desk = seed_desk_demo(session)
+        desk = seed_desk_demo(session) if not production else None
     typer.echo(f"数据库已就绪：{mask_text(_safe(resolve_url(url)))}")
     typer.echo(
         f"演示居民：新增 {len(report.created)} 位，已存在 {len(report.existing)} 位"
         "（查看：hotline db demo-residents）"
     )
-    if desk.agents:
+    if desk and desk.agents:
         logins = "、".join(f"{a.username}（{a.role}）" for a in DEMO_AGENTS)
         typer.echo(f"坐席工作台演示账号：{logins}，演示工单 {len(desk.tickets)} 件（密码见 README）")
     today = china_today()

@@ -71,6 +71,8 @@ def change_status(
     now: datetime | None = None,
 ) -> TicketEvent:
     _require_handler(ticket, agent)
+    if TicketStatus(target) is TicketStatus.DISPATCHED and TicketStatus(ticket.status) is TicketStatus.HANDLING:
+        raise IllegalTransition("办理中的工单请用“退回”并说明原因，它会回到待派单的队列。")
     event = transition(ticket, target, agent.actor, note, now=now)
     if TicketStatus(target) is TicketStatus.ANSWERED:
         invite_rating(ticket, now=now)

@@ -149,7 +149,14 @@ def ticket_detail(
         rating_comment=ticket.rating_comment,
         allowed_next=[] if ticket.merged_into_id else allowed_next(TicketStatus(ticket.status)),
         history=[
-            HistoryLine(e.occurred_at, TicketEventKind(e.kind), e.from_status, e.to_status, e.actor, e.note)
+            HistoryLine(
+                e.occurred_at,
+                TicketEventKind(e.kind),
+                e.from_status,
+                e.to_status,
+                actor_label(e.actor),
+                e.note,
+            )
             for e in ticket.events
         ],
         messages=[
@@ -189,6 +196,22 @@ def queue_item(
         callback_due=task.due_at if task else None,
         rating=Rating(ticket.rating) if ticket.rating else None,
     )
+
+
+CHANNEL_NAMES = {"web": "网页", "wechat": "微信", "rest": "接口"}
+
+
+def actor_label(actor: str) -> str:
+    """How the desk names who did something: `agent:wang` → `坐席 wang`, `system:超时督办` → `系统（超时督办）`,
+    a resident's chat (`web:…`, stored as a keyed hash) → `居民（网页）`: agents never see a sender id."""
+    kind, _, rest = actor.partition(":")
+    if kind == "agent":
+        return f"坐席 {rest}"
+    if kind == "system":
+        return f"系统（{rest}）"
+    if kind == "resident":
+        return f"居民（{rest}）"
+    return f"居民（{CHANNEL_NAMES.get(kind, kind)}）"
 
 
 def _late_callback(now: datetime) -> Exists:

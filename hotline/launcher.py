@@ -135,6 +135,7 @@ def _print_urls(settings: Settings) -> None:
         f"  聊天 API      {base}/api/chat   （Rasa REST 格式；先 POST {base}/api/session 取得会话）"
     )
     console.print(f"  微信公众号    {base}/wechat     （在公众号后台填写的服务器地址）")
+    console.print(f"  坐席工作台    {base}/desk       （演示账号见 README；主管另有 {base}/desk/supervision）")
     console.print(f"  健康检查      {base}/healthz")
     console.print(f"  Rasa 服务器   http://{settings.rasa_host}:{settings.rasa_port}（仅网关可用：消息签名，API 令牌）")
     console.print(f"  日志目录      {settings.log_dir}")

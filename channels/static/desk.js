@@ -180,7 +180,9 @@ function renderActions(ticket) {
     buttons.push(actionButton("认领", () => api(`/api/tickets/${ticket.number}/claim`, { method: "POST" })));
   }
   if (mine) {
-    for (const status of ticket.allowed_next.filter((s) => s !== "评价" && s !== "督办")) {
+    // 督办 is raised by the time limit, 评价 by the resident, a return to 派单 by “退回” with its reason.
+    const manual = ticket.allowed_next.filter((s) => s !== "评价" && s !== "督办" && !(s === "派单" && ticket.status === "办理"));
+    for (const status of manual) {
       buttons.push(actionButton(`转为「${status}」`, () => api(`/api/tickets/${ticket.number}`, {
         method: "PATCH", body: { status, note: "坐席工作台操作" },
       }), true));

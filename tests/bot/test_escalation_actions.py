@@ -212,3 +212,13 @@ def test_a_second_unanswered_question_within_minutes_joins_the_open_ticket(datab
     escalate(CollectingDispatcher(), conversation.tracker("转人工", "request_human"), TicketCategory.HUMAN_AGENT)
     with session_scope() as session:
         assert len(session.scalars(select(Ticket)).all()) == 3
+
+
+def test_a_question_about_how_ratings_are_handled_is_answered_not_recorded(database, conversation) -> None:
+    number = _answered(conversation)
+    tracker = conversation.tracker("给了差评多久会有人回访我", "give_rating", slots={"ticket_number": number})
+    messages, _ = conversation.run(ActionRecordRating(), tracker)
+    assert "utter_rating_thanks" not in [m.get("response") for m in messages]
+    assert any("band" in (m.get("custom") or {}) for m in messages)  # the documents' answer (or refusal)
+    with session_scope() as session:
+        assert find_ticket(session, number).rating is None

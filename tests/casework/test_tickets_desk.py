@@ -138,6 +138,8 @@ def test_reassigning_names_both_agents_in_the_history(session: Session, people) 
         ticket.events[-1].kind is TicketEventKind.REASSIGN
         and ticket.events[-1].note == "王芳 → 赵强：王芳休假"
     )
+    actors = [line.actor for line in ticket_detail(session, ticket).history]
+    assert actors[:2] == ["居民（网页）", "坐席 wang"] and "web:resident" not in actors[0]
 
 
 def test_a_duplicate_of_the_same_resident_is_merged_and_replies_reach_both_chats(
@@ -193,6 +195,8 @@ def test_status_changes_from_the_desk_follow_the_lifecycle(session: Session, peo
     ticket = refreshed(session, ticket)
     with pytest.raises(IllegalTransition, match="不能直接转为「办结」"):
         change_status(ticket, people["wang"], S.CLOSED)
+    with pytest.raises(IllegalTransition, match="请用“退回”并说明原因"):
+        change_status(ticket, people["wang"], S.DISPATCHED)
     change_status(ticket, people["wang"], S.ANSWERED, "电话答复")
     assert [m.kind for m in messages_for_sender(session, "web:resident")] == [MessageKind.RATING_INVITATION]
 
