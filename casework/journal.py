@@ -95,10 +95,12 @@ def claim_next_conversation(session: Session, *, now: datetime | None = None) ->
 
 
 def release(session: Session, message_id: int) -> None:
-    """Give a claimed message back to the queue at once (the bot is still down): the next replayer may take it."""
+    """Give a claimed message back to the queue at once (the bot is still down): the next replayer may take it,
+    and this try does not count towards MAX_REPLAY_ATTEMPTS (an outage of any length loses no message)."""
     row = session.get(QueuedMessage, message_id)
     if row is not None and row.status == QueuedMessageStatus.QUEUED:
         row.replayed_at = None
+        row.attempts = max(0, row.attempts - 1)
 
 
 def record_answer(session: Session, message_id: int, answer: str, *, delivered: bool,

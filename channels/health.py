@@ -43,8 +43,6 @@ def _redis(services: Services) -> tuple[bool, str] | None:
         services.shared.get("healthz")
     except SharedStateError as error:
         return False, f"{error}; 限流与会话锁按单个网关进程计数（降级）/ limits per gateway worker (degraded)"
-    if services.degraded_limits:
-        return True, "reachable again; limits return to shared counts on their next retry"
     return True, "shared limits, turn locks and WeChat de-duplication"
 
 
@@ -80,7 +78,7 @@ async def healthz(services: Annotated[Services, Depends(get_services)]) -> JSONR
         components["redis"] = {"status": "up" if redis[0] else "down", "detail": redis[1]}
     # Residents can chat while at least one pair has both its Rasa server and its action server up.
     chat_ok = any(i["rasa"] == i["action_server"] == "up" for i in instances)
-    everything_up = all(c["status"] == "up" for c in components.values()) and not services.degraded_limits
+    everything_up = all(c["status"] == "up" for c in components.values())
     status = "ok" if everything_up and len(rasa_up) == len(actions_up) == len(instances) else (
         "degraded" if chat_ok else "down")
     return JSONResponse(

@@ -40,6 +40,9 @@ async def replay_round(services: Services, api: WeChatApi) -> ReplayReport:
 
     report = ReplayReport()
     database_url = services.settings.database_url
+    if not (await services.rasa.rasa_status())[0]:  # no Rasa server answers: nothing to claim yet
+        report.bot_down = True
+        return report
 
     def claim() -> list[journal.QueuedView]:
         with session_scope(database_url) as session:

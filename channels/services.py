@@ -42,12 +42,6 @@ class Services:
             shared=shared,
         )
 
-    @property
-    def degraded_limits(self) -> bool:
-        """The shared store failed: limits and turn locks count per gateway worker until it is back."""
-        limiters = (self.per_sender, self.per_ip, self.sessions_per_ip)
-        return self.rasa.locks.degraded or any(getattr(limiter, "degraded", False) for limiter in limiters)
-
 
 def get_services(request: Request) -> Services:
     return request.app.state.services

@@ -5,6 +5,7 @@ import typer
 from eval.assist import app as assist_app
 from eval.bench import app as bench_app
 from eval.latency import app as latency_app
+from eval.load import app as load_app
 from eval.nlu import app as nlu_app
 from eval.retrieval import app as retrieval_app
 
@@ -13,4 +14,5 @@ app.add_typer(retrieval_app)  # retrieval, calibrate
 app.add_typer(nlu_app)  # nlu, dialogue
 app.add_typer(bench_app)  # bench
 app.add_typer(latency_app)  # latency
+app.add_typer(load_app)  # load (simulated residents, web and WeChat)
 app.add_typer(assist_app)  # assist (agent desk suggestions)

@@ -16,7 +16,7 @@ The tests (tests/production/) and the load generator (eval/load.py) start the sa
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import typer
@@ -32,6 +32,7 @@ POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DEFAULT_DATABASE = "hotline_prod"  # its own database: the `test` database belongs to the test suites
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 PRODUCTION_ENDPOINTS = "endpoints.production.yml"
+RASA_STARTUP_SECONDS = 600.0
 # The settings every process of the production tiers receives (as upper-case environment variables).
 PASSED_SETTINGS = (
     "database_url", "redis_url", "redis_key_prefix", "rasa_endpoints_file", "rasa_tracker_store_url",
@@ -119,17 +120,17 @@ def service_tiers(settings: Settings, topology: Topology) -> list[list[ServiceSp
     together once the one before is healthy."""
     pairs = range(topology.pairs)
     actions = [action_server_spec(settings, topology.action_ports[i], name=f"actions-{i + 1}") for i in pairs]
+    # Two Rasa servers load their models at once on the same cores: give them longer than one alone.
     rasa = [
-        rasa_server_spec(settings, topology.rasa_ports[i], name=f"rasa-{i + 1}",
-                         action_server_url=f"http://127.0.0.1:{topology.action_ports[i]}/webhook")
+        replace(rasa_server_spec(settings, topology.rasa_ports[i], name=f"rasa-{i + 1}",
+                                 action_server_url=f"http://127.0.0.1:{topology.action_ports[i]}/webhook"),
+                startup_timeout=RASA_STARTUP_SECONDS)
         for i in pairs
     ]
     gateway = gateway_spec(settings, topology.gateway_port, rasa_url=settings.rasa_url,
                            action_server_url=settings.action_server_url, workers=topology.gateway_workers)
     # Each gateway worker counts metrics in its own process; /metrics adds up the files in this directory.
-    gateway = ServiceSpec(gateway.name, gateway.argv, gateway.health_url, gateway.cwd,
-                          {**gateway.env, "PROMETHEUS_MULTIPROC_DIR": str(topology.prometheus_dir)},
-                          gateway.startup_timeout)
+    gateway = replace(gateway, env={**gateway.env, "PROMETHEUS_MULTIPROC_DIR": str(topology.prometheus_dir)})
     return [actions, rasa, [gateway]]
 
 
@@ -139,16 +140,15 @@ def reset_metrics_directory(topology: Topology) -> None:
     topology.prometheus_dir.mkdir(parents=True, exist_ok=True)
 
 
-def prepare_databases(settings: Settings, *, seed: bool = True) -> None:
-    """Create the PostgreSQL database if missing (never dropping one), the tracker store's schema, migrate to the
-    latest schema and (with `seed`) add the demo residents and desk accounts."""
+def ensure_database(database_url: str) -> None:
+    """Create the PostgreSQL database `database_url` names unless it exists (a database is never dropped here)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from casework.db import resolve_url
 
-    url = make_url(resolve_url(settings.database_url))
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    url = make_url(resolve_url(database_url))
+    admin = create_engine(url.set(database="postgres", query={}), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
@@ -157,6 +157,15 @@ def prepare_databases(settings: Settings, *, seed: bool = True) -> None:
                 connection.execute(text(f'CREATE DATABASE "{url.database}"'))
     finally:
         admin.dispose()
+
+
+def prepare_databases(settings: Settings, *, seed: bool = True) -> None:
+    """Create the PostgreSQL database if missing, the tracker store's schema, migrate to the latest schema and
+    (with `seed`) add the demo residents and desk accounts."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    ensure_database(settings.database_url)
     tracker = create_engine(make_url(settings.rasa_tracker_store_url).set(drivername="postgresql+psycopg"))
     try:
         with tracker.begin() as connection:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -75,6 +76,7 @@ class GatewayInput(InputChannel):
             # when the gateway retries the turn on another Rasa server (tickets are opened once per message id).
             request_id = accepted_request_id(str((metadata or {}).get(METADATA_KEY) or ""))
             request_marker = REQUEST_ID.set(request_id)
+            started = time.perf_counter()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                                  message_id=request_id, metadata=metadata))
@@ -84,8 +86,11 @@ class GatewayInput(InputChannel):
                 logger.exception("handling a message failed")
             finally:
                 CURRENT_MESSAGE.reset(marker)
-                REQUEST_ID.reset(request_marker)
             intent, confidence = await _latest_intent(request, sender)
+            # One line per turn in Rasa's log, under the gateway's request id (hotline/structured_logs.py).
+            logger.info("message handled in %d ms: intent %s, %d replies",
+                        int((time.perf_counter() - started) * 1000), intent, len(collector.messages))
+            REQUEST_ID.reset(request_marker)
             headers = {INTENT_HEADER: intent} if intent else {}
             if confidence is not None:
                 headers[CONFIDENCE_HEADER] = f"{confidence:.4f}"
