@@ -14,8 +14,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels import chat, errors, health, metrics, replay, wechat, wechat_outbox
-from channels import assist, desk, desk_auth, ratings, supervision, tickets_api
+from channels import (
+    assist,
+    chat,
+    desk,
+    desk_auth,
+    errors,
+    health,
+    metrics,
+    ratings,
+    replay,
+    supervision,
+    tickets_api,
+    wechat,
+    wechat_outbox,
+)
 from channels.deps import install_domain_errors
 from channels.limits import BodySizeLimit
 from channels.logging_setup import route_logs_through_masking

@@ -27,8 +27,7 @@ from casework.assist import (
     record_shown,
     suggested_category,
 )
-from casework.tickets import find_ticket
-from channels.deps import CurrentAgent, DbSession, ServicesDep
+from channels.deps import CurrentAgent, DbSession, ServicesDep, ticket_or_404
 from channels.desk_schemas import AssistRequest, AssistResponse, MarkRequest, SuggestionOut
 from channels.services import Services
 from hotline.privacy import mask_text
@@ -160,9 +159,7 @@ def mark(
 
 
 def _ticket_transcript(db: Session, number: str) -> tuple[int, str]:
-    ticket = find_ticket(db, number)
-    if ticket is None:
-        raise HTTPException(status_code=404, detail=f"没有工单 {number}。/ No such ticket.")
+    ticket = ticket_or_404(db, number)
     return ticket.id, ticket.transcript
 
 

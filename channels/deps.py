@@ -21,9 +21,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from casework.agents import AgentIdentity, agent_for_token
-from casework.db import session_factory
+from casework.db import session_scope
 from casework.handling import NotPermitted
 from casework.lifecycle import IllegalTransition
+from casework.models import Ticket
+from casework.tickets import find_ticket
 from channels.services import Services, get_services
 from hotline.settings import Settings
 
@@ -50,18 +52,18 @@ def get_db(settings: SettingsDep) -> Iterator[Session]:
 
     Scoped to the endpoint function, so the commit happens before the response leaves: a client's next request
     (the desk refreshing, a second click) always sees what the previous one changed."""
-    session = session_factory(settings.database_url)()
-    try:
+    with session_scope(settings.database_url) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def ticket_or_404(db: Session, number: str) -> Ticket:
+    ticket = find_ticket(db, number)
+    if ticket is None:
+        raise HTTPException(status_code=404, detail=f"没有工单 {number}。/ No such ticket.")
+    return ticket
 
 
 def csrf_token(settings: Settings, session_token: str) -> str:

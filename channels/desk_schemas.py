@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from casework.agents import AgentIdentity
-from casework.enums import AgentRole, MessageKind, Rating, TicketCategory, TicketEventKind, TicketStatus
-from casework.queue import QueueItem, TicketDetail
+from casework.enums import AgentRole, Rating, TicketCategory, TicketStatus
+from casework.queue import CallbackLine, HistoryLine, MessageLine, NoteLine, QueueItem, TicketDetail
 from casework.sla import SlaState
 
 TEXT = Field(min_length=1, max_length=4000)
@@ -92,47 +92,15 @@ class QueueItemOut(BaseModel):
         )
 
 
-class HistoryOut(BaseModel):
-    occurred_at: datetime
-    kind: TicketEventKind
-    from_status: TicketStatus | None
-    to_status: TicketStatus
-    actor: str
-    note: str
-
-
-class MessageOut(BaseModel):
-    created_at: datetime
-    kind: MessageKind
-    author: str
-    text: str
-    delivered: bool
-
-
-class NoteOut(BaseModel):
-    created_at: datetime
-    author: str
-    text: str
-
-
-class CallbackOut(BaseModel):
-    opened_at: datetime
-    due_at: datetime
-    reason: str
-    done_at: datetime | None
-    done_by: str | None
-    outcome: str | None
-
-
 class TicketOut(QueueItemOut):
     transcript: str
     summary: str | None
     rating_comment: str | None
     allowed_next: list[TicketStatus]
-    history: list[HistoryOut]
-    messages: list[MessageOut]
-    notes: list[NoteOut]
-    callbacks: list[CallbackOut]
+    history: list[HistoryLine]
+    messages: list[MessageLine]
+    notes: list[NoteLine]
+    callbacks: list[CallbackLine]
     merged_into: str | None
     merged_from: list[str]
 
@@ -144,10 +112,10 @@ class TicketOut(QueueItemOut):
             summary=detail.summary,
             rating_comment=detail.rating_comment,
             allowed_next=detail.allowed_next,
-            history=[HistoryOut(**vars(line)) for line in detail.history],
-            messages=[MessageOut(**vars(line)) for line in detail.messages],
-            notes=[NoteOut(**vars(line)) for line in detail.notes],
-            callbacks=[CallbackOut(**vars(line)) for line in detail.callbacks],
+            history=detail.history,
+            messages=detail.messages,
+            notes=detail.notes,
+            callbacks=detail.callbacks,
             merged_into=detail.merged_into,
             merged_from=detail.merged_from,
         )

@@ -12,7 +12,6 @@ import asyncio
 import csv
 import io
 import logging
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -22,7 +21,6 @@ from pydantic import BaseModel
 from casework import analytics
 from casework.assist import assist_counts
 from casework.column_types import CHINA_TZ
-from casework.enums import SupervisionKind, TicketCategory, TicketStatus, TurnOutcome
 from casework.queue import QueueFilter, ticket_queue
 from channels.deps import DbSession, Supervisor
 from channels.desk_schemas import QueueItemOut
@@ -61,34 +59,6 @@ class Overview(BaseModel):
     assist_wrong: int
 
 
-class SupervisionEventOut(BaseModel):
-    raised_at: datetime
-    number: str
-    kind: SupervisionKind
-    category: TicketCategory
-    status: TicketStatus
-    due_at: datetime
-    assignee: str | None
-    note: str
-
-
-class HotTopicOut(BaseModel):
-    chunk_id: str
-    source: str
-    asked: int
-    conversations: int
-    examples: list[str]
-
-
-class UnansweredOut(BaseModel):
-    occurred_at: datetime
-    channel: str
-    question: str
-    outcome: TurnOutcome
-    intent: str | None
-    closest_source: str | None
-
-
 def _rate(numerator: int, denominator: int) -> Rate:
     return Rate(
         numerator=numerator, denominator=denominator, rate=numerator / denominator if denominator else None
@@ -125,27 +95,24 @@ def overdue(supervisor: Supervisor, db: DbSession) -> list[QueueItemOut]:
     return [QueueItemOut.of(item) for item in ticket_queue(db, QueueFilter(overdue=True), me=supervisor)]
 
 
-@router.get("/events", response_model=list[SupervisionEventOut])
-def events(supervisor: Supervisor, db: DbSession, days: Days = 30) -> list[SupervisionEventOut]:
+@router.get("/events", response_model=list[analytics.SupervisionLine])
+def events(supervisor: Supervisor, db: DbSession, days: Days = 30) -> list[analytics.SupervisionLine]:
     """督办 events raised in the last `days` days, newest first."""
-    lines = analytics.supervision_events(db, since=analytics.window_start(days))
-    return [SupervisionEventOut(**vars(line)) for line in lines]
+    return analytics.supervision_events(db, since=analytics.window_start(days))
 
 
-@router.get("/hot-topics", response_model=list[HotTopicOut])
+@router.get("/hot-topics", response_model=list[analytics.HotTopic])
 def hot_topics(
     supervisor: Supervisor, db: DbSession, days: Days = 7, limit: Annotated[int, Query(ge=1, le=50)] = 10
-) -> list[HotTopicOut]:
+) -> list[analytics.HotTopic]:
     """The most-asked policy questions, paraphrases counted together (by the passage that answered them)."""
-    topics = analytics.hot_topics(db, since=analytics.window_start(days), limit=limit)
-    return [HotTopicOut(**vars(topic)) for topic in topics]
+    return analytics.hot_topics(db, since=analytics.window_start(days), limit=limit)
 
 
-@router.get("/unanswered", response_model=list[UnansweredOut])
-def unanswered(supervisor: Supervisor, db: DbSession, days: Days = 7) -> list[UnansweredOut]:
+@router.get("/unanswered", response_model=list[analytics.UnansweredQuestion])
+def unanswered(supervisor: Supervisor, db: DbSession, days: Days = 7) -> list[analytics.UnansweredQuestion]:
     """Questions the documents could not answer (refused) or answered only with possibly related passages."""
-    rows = analytics.unanswered_questions(db, since=analytics.window_start(days))
-    return [UnansweredOut(**vars(row)) for row in rows]
+    return analytics.unanswered_questions(db, since=analytics.window_start(days))
 
 
 @router.get("/unanswered.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

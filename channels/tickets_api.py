@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from casework import handling
@@ -17,8 +17,7 @@ from casework.agents import list_agents
 from casework.enums import TicketCategory, TicketStatus
 from casework.models import Ticket
 from casework.queue import QueueFilter, ticket_detail, ticket_queue
-from casework.tickets import find_ticket
-from channels.deps import CurrentAgent, DbSession
+from channels.deps import CurrentAgent, DbSession, ticket_or_404
 from channels.desk_schemas import (
     AgentOut,
     CallbackRequest,
@@ -41,13 +40,6 @@ ERRORS = {
     404: {"description": "没有这个工单"},
     409: {"description": "当前状态不允许此操作"},
 }
-
-
-def _ticket(db: Session, number: str) -> Ticket:
-    ticket = find_ticket(db, number)
-    if ticket is None:
-        raise HTTPException(status_code=404, detail=f"没有工单 {number}。/ No such ticket.")
-    return ticket
 
 
 def _detail(db: Session, ticket: Ticket) -> TicketOut:
@@ -77,13 +69,13 @@ def queue(
 @router.get("/{number}", response_model=TicketOut, responses=ERRORS)
 def get_ticket(number: NumberPath, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """One ticket: masked transcript, history, messages to the resident, internal notes, 回访 tasks."""
-    return _detail(db, _ticket(db, number))
+    return _detail(db, ticket_or_404(db, number))
 
 
 @router.post("/{number}/claim", response_model=TicketOut, responses=ERRORS)
 def claim(number: NumberPath, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """Take the ticket from the pool; a new one moves to 办理."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.claim(ticket, agent)
     return _detail(db, ticket)
 
@@ -91,7 +83,7 @@ def claim(number: NumberPath, agent: CurrentAgent, db: DbSession) -> TicketOut:
 @router.patch("/{number}", response_model=TicketOut, responses=ERRORS)
 def update(number: NumberPath, body: UpdateRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """Change the status (must be allowed next; 答复 invites the resident's rating) and/or the summary."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     if body.status is not None:
         handling.change_status(ticket, agent, body.status, body.note)
     if body.summary is not None:
@@ -102,7 +94,7 @@ def update(number: NumberPath, body: UpdateRequest, agent: CurrentAgent, db: DbS
 @router.post("/{number}/reply", response_model=TicketOut, responses=ERRORS)
 def reply(number: NumberPath, body: ReplyRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """Send a reply into the resident's chat (web page, or a WeChat customer-service message)."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.reply(db, ticket, agent, body.text, resolve=body.resolve)
     return _detail(db, ticket)
 
@@ -110,7 +102,7 @@ def reply(number: NumberPath, body: ReplyRequest, agent: CurrentAgent, db: DbSes
 @router.post("/{number}/notes", response_model=TicketOut, responses=ERRORS)
 def add_note(number: NumberPath, body: NoteRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """An internal note, for agents and supervisors only."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.add_note(ticket, agent, body.text)
     return _detail(db, ticket)
 
@@ -118,14 +110,14 @@ def add_note(number: NumberPath, body: NoteRequest, agent: CurrentAgent, db: DbS
 @router.post("/{number}/merge", response_model=TicketOut, responses=ERRORS)
 def merge(number: NumberPath, body: MergeRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """Merge this duplicate (same resident, same topic) into `into`; returns the ticket it was merged into."""
-    duplicate, into = _ticket(db, number), _ticket(db, body.into)
+    duplicate, into = ticket_or_404(db, number), ticket_or_404(db, body.into)
     handling.merge(duplicate, into, agent, body.note)
     return _detail(db, into)
 
 
 @router.post("/{number}/reassign", response_model=TicketOut, responses=ERRORS)
 def reassign(number: NumberPath, body: ReassignRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.reassign(db, ticket, agent, body.assignee, body.reason)
     return _detail(db, ticket)
 
@@ -133,7 +125,7 @@ def reassign(number: NumberPath, body: ReassignRequest, agent: CurrentAgent, db:
 @router.post("/{number}/return", response_model=TicketOut, responses=ERRORS)
 def return_to_pool(number: NumberPath, body: ReturnRequest, agent: CurrentAgent, db: DbSession) -> TicketOut:
     """Give the ticket back to the pool, with the reason (退回)."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.return_to_pool(ticket, agent, body.reason)
     return _detail(db, ticket)
 
@@ -143,7 +135,7 @@ def finish_callback(
     number: NumberPath, body: CallbackRequest, agent: CurrentAgent, db: DbSession
 ) -> TicketOut:
     """Record the 回访 owed for a 不满意 rating: the resident is told, then the ticket closes (or reopens)."""
-    ticket = _ticket(db, number)
+    ticket = ticket_or_404(db, number)
     handling.finish_callback(ticket, agent, body.outcome, reopen=body.reopen)
     return _detail(db, ticket)
 

@@ -64,19 +64,13 @@ def assist(
     """坐席建议答案 POST /api/assist 的延迟（p50/p95），及其检索与意图识别两部分。"""
     from actions.server import action_server_auth_headers
     from casework.desk_demo import DEMO_AGENTS
-    from hotline.processes import ServiceGroup, action_server_spec, free_port, gateway_spec, rasa_server_spec
+    from hotline.processes import ServiceGroup, stack_on_free_ports
     from hotline.settings import get_settings
 
     settings = get_settings()
     texts = _load_questions(questions, n)
-    action_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
-    action_url = f"http://127.0.0.1:{action_port}/webhook"
-    rasa_url, gateway_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{gateway_port}"
-    specs = [
-        action_server_spec(settings, action_port),
-        rasa_server_spec(settings, rasa_port, action_server_url=action_url),
-        gateway_spec(settings, gateway_port, rasa_url=rasa_url, action_server_url=action_url),
-    ]
+    specs, urls = stack_on_free_ports(settings)
+    action_url, rasa_url, gateway_url = urls["action_server"], urls["rasa"], urls["gateway"]
     agent = DEMO_AGENTS[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = {

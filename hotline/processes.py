@@ -171,6 +171,23 @@ def gateway_spec(settings: Settings, port: int | None = None, rasa_url: str | No
     return ServiceSpec(name="gateway", argv=argv, health_url=f"http://127.0.0.1:{port}/healthz", env=env)
 
 
+def stack_on_free_ports(settings: Settings) -> tuple[list[ServiceSpec], dict[str, str]]:
+    """The three processes on free loopback ports (benchmarks, evaluations): their specs, and the URLs
+    `action_server` (the webhook), `rasa` and `gateway`."""
+    action_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
+    urls = {
+        "action_server": f"http://127.0.0.1:{action_port}/webhook",
+        "rasa": f"http://127.0.0.1:{rasa_port}",
+        "gateway": f"http://127.0.0.1:{gateway_port}",
+    }
+    specs = [
+        action_server_spec(settings, action_port),
+        rasa_server_spec(settings, rasa_port, action_server_url=urls["action_server"]),
+        gateway_spec(settings, gateway_port, rasa_url=urls["rasa"], action_server_url=urls["action_server"]),
+    ]
+    return specs, urls
+
+
 @dataclass
 class RunningService:
     spec: ServiceSpec
