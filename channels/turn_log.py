@@ -42,7 +42,9 @@ def turn_of(channel: str, sender_id: str, text: str, reply: BotReply) -> Turn:
     return Turn(
         channel=channel,
         conversation=sender_pseudonym(sender_id).rpartition(":")[2],  # the hash, without the channel
-        question=text,
+        # Only questions the policy answer took are kept as text: other turns carry identity details (names
+        # cannot be masked by pattern), button payloads or small talk, which analytics do not need.
+        question=text if answer is not None else "",
         outcome=outcome,
         intent=reply.intent,
         confidence=reply.confidence,

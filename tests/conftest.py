@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Every test conversation comes from 127.0.0.1 and the same few demo residents: the per-client identity limits
 # (casework.verification) would lock the whole run out. Per-ID-number and per-conversation limits stay as shipped.
 STACK_IDENTITY_LIMITS = {"IDENTITY_FAILURES_PER_CLIENT": "100000", "IDENTITY_ID_NUMBERS_PER_CLIENT": "100000"}
-STACK_LOG_NAMES = ("actions.log", "rasa.log", "gateway.log")
+STACK_LOG_NAMES = ("actions.log", "rasa.log", "gateway.log")  # in Stack.log_dir, this run's only
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Stack:
     action_server_url: str
     rasa_url: str
     gateway_url: str | None = None
-    log_dir: Path = ARTIFACTS / "logs"
+    log_dir: Path = ARTIFACTS / "logs"  # the session stack's: <pytest tmp>/stack-state*/logs (see bot_stack)
 
     def settings(self) -> Settings:
         """Settings as the stack's processes read them (this run's secrets, the stack's database)."""
@@ -94,10 +94,11 @@ def bot_stack(stack_database_url: str, stack_state_dir: Path) -> Iterator[Stack]
     ]
     env = {"DATABASE_URL": stack_database_url, "AUDIT_LOG_FILE": str(stack_state_dir / "audit.log"),
            "SPOOL_DIR": str(stack_state_dir / "spool"), **STACK_IDENTITY_LIMITS}
-    for name in STACK_LOG_NAMES:  # this run's logs only: the privacy scan reads them
-        (ARTIFACTS / "logs" / name).unlink(missing_ok=True)
-    with ServiceGroup(specs, log_dir=ARTIFACTS / "logs", env=env):
-        yield Stack(stack_database_url, action_server_url, f"http://127.0.0.1:{rasa_port}")
+    # This run's own log directory: other test runs on the machine write theirs elsewhere, and the privacy
+    # scan reads exactly what this run's processes wrote.
+    log_dir = stack_state_dir / "logs"
+    with ServiceGroup(specs, log_dir=log_dir, env=env):
+        yield Stack(stack_database_url, action_server_url, f"http://127.0.0.1:{rasa_port}", log_dir=log_dir)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +111,6 @@ def gateway_stack(bot_stack: Stack, stack_state_dir: Path) -> Iterator[Stack]:
     env = {"DATABASE_URL": bot_stack.database_url, "SPOOL_DIR": str(stack_state_dir / "spool"),
            "GATEWAY_RATE_PER_SENDER": unlimited, "GATEWAY_RATE_PER_IP": unlimited,
            "GATEWAY_SESSIONS_PER_IP": unlimited, **STACK_IDENTITY_LIMITS}
-    with ServiceGroup([spec], log_dir=ARTIFACTS / "logs", env=env):
+    with ServiceGroup([spec], log_dir=bot_stack.log_dir, env=env):
         yield Stack(bot_stack.database_url, bot_stack.action_server_url, bot_stack.rasa_url,
-                    gateway_url=f"http://127.0.0.1:{port}")
+                    gateway_url=f"http://127.0.0.1:{port}", log_dir=bot_stack.log_dir)

@@ -22,12 +22,19 @@ PLACEHOLDER = "‹居民消息›"
 
 
 def redact(text: str) -> str:
-    message = CURRENT_MESSAGE.get()
-    if message and len(message.strip()) >= 2:
-        for form in {message, message.strip(), json.dumps(message)[1:-1], json.dumps(message.strip())[1:-1]}:
-            if form:
-                text = text.replace(form, PLACEHOLDER)
+    for form in _forms(CURRENT_MESSAGE.get() or ""):
+        text = text.replace(form, PLACEHOLDER)
     return mask_text(text)
+
+
+def _forms(message: str) -> list[str]:
+    """How Rasa may quote the message: as sent, stripped, as an "/intent" name (without "/", entities or
+    confidence), each also JSON-escaped; longest first, and none shorter than a two-character name."""
+    stripped = message.strip()
+    intent = stripped.lstrip("/").split("{")[0].split("@")[0].strip()
+    forms = {message, stripped, intent}
+    forms |= {json.dumps(form)[1:-1] for form in list(forms)}
+    return sorted((form for form in forms if len(form) >= 2), key=len, reverse=True)
 
 
 def install() -> None:

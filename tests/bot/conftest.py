@@ -128,4 +128,4 @@ def warm_bot_stack(bot_stack):  # type: ignore[no-untyped-def]
         if any("citations" in (r.get("custom") or {}) for r in reply.messages):
             return bot_stack
         time.sleep(3)
-    pytest.fail("知识库在 300 秒内没有加载完成：见 tests/artifacts/logs/actions.log")
+    pytest.fail(f"知识库在 300 秒内没有加载完成：见 {bot_stack.log_dir / 'actions.log'}")
