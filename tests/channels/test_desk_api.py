@@ -447,3 +447,43 @@ def test_each_chat_turn_is_logged_for_the_analytics_without_naming_the_resident(
     assert turn.answer_source == "《周口市医疗保障规划》 · 第三章 · 河南省周口市"
     assert "360102198503129014" not in turn.question and "3601**********9014" in turn.question
     assert sender.removeprefix("web:") not in turn.conversation and turn.conversation.startswith("h")
+
+
+def test_a_wechat_resident_gets_the_reply_and_a_rating_link_by_customer_service_messages(desk: Desk) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from channels.journal import Journal
+    from channels.ratings import verified_number
+    from channels.wechat_api import WeChatApi
+    from channels.wechat_outbox import deliver_agent_replies
+
+    settings = desk.gateway.settings
+    with session_scope(settings.database_url) as session:
+        number = open_ticket(
+            session, category="转人工咨询", transcript="居民：转人工", channel="wechat", sender_id="wechat:oDesk123"
+        ).number
+    wang = desk.login("wang")
+    desk.http.post(f"/api/tickets/{number}/claim", headers=wang)
+    desk.http.post(f"/api/tickets/{number}/reply", headers=wang, json={"text": "已为您办好。", "resolve": True})
+
+    async def one_round() -> int:
+        api = WeChatApi(settings)
+        try:
+            return await deliver_agent_replies(settings, api, Journal(settings))
+        finally:
+            await api.aclose()
+
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever the test thread holds
+        assert pool.submit(asyncio.run, one_round()).result() == 2
+    reply, invitation = [m["text"]["content"] for m in desk.gateway.wechat_api.sent]
+    assert recipients(desk.gateway.wechat_api.sent) == {"oDesk123"}
+    assert reply == f"【人工客服回复 · 工单 {number}】\n已为您办好。"
+    assert invitation.startswith(f"【请您评价 · 工单 {number}】") and "请直接回复“满意”“基本满意”或“不满意”" in invitation
+    link = invitation.rsplit("打开链接评价：", 1)[1]
+    assert link.startswith(f"{settings.gateway_public_url}/rate#")
+    assert verified_number(settings, link.split("#", 1)[1]) == number
+
+
+def recipients(sent: list[dict]) -> set[str]:
+    return {message["touser"] for message in sent}
