@@ -167,3 +167,38 @@ def _first_status() -> Any:
     from casework.enums import TicketStatus
 
     return next(iter(TicketStatus))
+
+
+def related_passages(request: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "recipient_id": request["sender"],
+            "text": "抱歉，政策文件里没有找到对这个问题的确切规定。以下条文可能相关，仅供参考，不作为答复：",
+            "buttons": [{"title": "转人工", "payload": "/request_human"}],
+        },
+        {
+            "recipient_id": request["sender"],
+            "custom": {
+                "band": "related",
+                "abstain": True,
+                "citations": [{"chunk_id": "jiangsu-3", "doc_title": "关于优化医保领域便民服务的实施意见",
+                               "section": "（三）提升医保综合服务水平", "region": "江苏省",
+                               "text": "引导参保人员自主选择使用医保电子凭证、社会保障卡等就医购药。",
+                               "lead": "引导参保人员自主选择使用医保电子凭证、社会保障卡等就医购药。", "score": 0.41}],
+            },
+        },
+    ]
+
+
+def test_possibly_related_passages_are_labelled_as_such_not_as_the_answer(
+    make_gateway: Callable[..., Gateway], page: Page
+) -> None:
+    gateway = make_gateway(FakeRasa(replies=related_passages))
+    page.goto(gateway.url)
+    page.get_by_test_id("input").fill("医保卡丢了怎么挂失")
+    page.get_by_test_id("send").click()
+    box = page.get_by_test_id("citations")
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("data-band", "related")
+    expect(box).to_contain_text("可能相关的条文（仅供参考，不是答复）")
+    expect(box).not_to_contain_text("依据")
