@@ -1,9 +1,13 @@
 """The agent desk's work on tickets: claim, reply, return, reassign, merge, notes, the queue and its SLA colours."""
 
+import os
+import secrets
+import subprocess
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from casework.agents import AgentIdentity, create_agent, identity
@@ -27,6 +31,8 @@ from casework.ratings import rate_ticket
 from casework.replies import messages_for_sender
 from casework.sla import SlaState, deadline
 from casework.tickets import find_ticket, open_ticket
+from hotline.secrets import SECRETS
+from hotline.settings import PROJECT_ROOT
 
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)
 S = TicketStatus
@@ -246,3 +252,27 @@ def test_the_desk_demo_seeds_two_logins_and_tickets_in_several_states(session: S
     assert seed_desk_demo(session) == type(report)((), ())
     roles = {a.username: a.role for a in session.scalars(select(Agent))}
     assert roles == {"agent": AgentRole.AGENT, "supervisor": AgentRole.SUPERVISOR}
+
+
+def test_db_setup_seeds_the_demo_logins_but_never_in_production(tmp_path: Path) -> None:
+    hotline = PROJECT_ROOT / ".venv" / "bin" / "hotline"
+
+    def agents_after_setup(name: str, **env: str) -> set[str]:
+        url = f"sqlite:///{tmp_path / name}"
+        result = subprocess.run(
+            [str(hotline), "db", "setup"],
+            env={**os.environ, "DATABASE_URL": url, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            usernames = {row[0] for row in connection.exec_driver_sql("SELECT username FROM agents")}
+        engine.dispose()
+        assert ("坐席工作台演示账号" in result.stdout) == bool(usernames)
+        return usernames
+
+    strong = {spec.variable: secrets.token_urlsafe(48)[: max(spec.min_length, 32)] for spec in SECRETS}
+    assert agents_after_setup("dev.db") == {"agent", "supervisor"}
+    assert agents_after_setup("prod.db", HOTLINE_ENV="production", **strong) == set()
