@@ -117,6 +117,9 @@ def rasa_server_spec(
     )
 
 
+RASA_LOCK_LIFETIME_SECONDS = 15
+
+
 def rasa_store_env(settings: Settings) -> dict[str, str]:
     """Where endpoints.production.yml keeps conversations (PostgreSQL) and their locks (Redis, from REDIS_URL).
     Empty without a tracker store URL: endpoints.yml keeps both in the Rasa process's memory."""
@@ -135,6 +138,10 @@ def rasa_store_env(settings: Settings) -> dict[str, str]:
         "RASA_LOCK_STORE_PORT": str(redis.port or 6379),
         "RASA_LOCK_STORE_DB": redis.path.strip("/") or "0",
         "RASA_LOCK_STORE_PREFIX": prefix,
+        # A Rasa server that dies holding a conversation's lock leaves it in Redis until its ticket expires, and
+        # the next server waits that long (Rasa's default: 60 s). The gateway's own turn lock already keeps one
+        # conversation to one turn at a time, so the lock may expire sooner.
+        "TICKET_LOCK_LIFETIME": str(RASA_LOCK_LIFETIME_SECONDS),
     }
 
 
