@@ -362,24 +362,14 @@ def started_assistant(mode: str, pairs: int, workers: int, threads: int) -> Iter
 
 def _embedded(settings, state: Path, extra: dict[str, str]):  # type: ignore[no-untyped-def]
     from casework.cli import setup
-    from hotline.processes import (
-        action_server_spec,
-        free_port,
-        gateway_spec,
-        rasa_server_spec,
-        rasa_thread_env,
-    )
+    from hotline.processes import stack_on_free_ports
 
     database = f"sqlite:///{state / 'load.db'}"
     setup(url=database)
-    action_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
-    action_url, rasa_url = f"http://127.0.0.1:{action_port}/webhook", f"http://127.0.0.1:{rasa_port}"
-    tiers = [[action_server_spec(settings, action_port)],
-             [rasa_server_spec(settings, rasa_port, action_server_url=action_url)],
-             [gateway_spec(settings, gateway_port, rasa_url=rasa_url, action_server_url=action_url, workers=1)]]
-    env = {**extra, "DATABASE_URL": database, "TORCH_THREADS": str(settings.torch_threads),
-           **rasa_thread_env(settings.rasa_threads)}
-    return tiers, env, lambda: None
+    specs, _ = stack_on_free_ports(settings)
+    # Thread counts reach each process through its settings (TORCH_THREADS; Rasa's through its spec).
+    env = {**extra, "DATABASE_URL": database, "TORCH_THREADS": str(settings.torch_threads)}
+    return [[spec] for spec in specs], env, lambda: None
 
 
 def _production(settings, state: Path, extra: dict[str, str], pairs: int, workers: int):  # type: ignore[no-untyped-def]
