@@ -40,6 +40,7 @@ $(RASA_VENV)/.installed: bot/requirements.txt
 
 model: $(VENV)/.installed
 	$(HOTLINE) model build
+	$(HOTLINE) model export-onnx
 
 index: model
 	$(HOTLINE) index

@@ -52,10 +52,11 @@ class Settings(BaseSettings):
     # "auto": bfloat16 matrix products where the CPU has native bf16 (AVX512-BF16/AMX; ~25 % faster, cosine to
     # float32 ≥ 0.9999), float32 elsewhere. Or force "float32" / "bfloat16".
     embedding_precision: str = "auto"
-    # How questions are encoded: "torch" (the model as loaded), or ONNX Runtime with the export that
-    # `hotline model export-onnx` makes offline: "onnx" (float32) or "onnx-int8" (dynamically quantized weights).
+    # How questions are encoded: ONNX Runtime with the export `make model` makes offline ("onnx", float32; on the
+    # holdout set the same hit@k, MRR and bands as torch, and faster), "onnx-int8" (int8 weights: faster still, but
+    # it lost hit@5 and confident answers on holdout, so it is not the default) or "torch" (the model as loaded).
     # Passages (the index) are always encoded by the torch model. knowledge_base/embedding/onnx_query.py.
-    embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     # "flat" is exact; "hnsw" is the approximate option for large corpora.
     faiss_index_type: str = "flat"
     retrieval_top_k: int = 5

