@@ -28,6 +28,7 @@ import hashlib
 import ipaddress
 import json
 import random
+import sys
 import threading
 import time
 import uuid
@@ -46,7 +47,7 @@ from rich.table import Table
 from eval.metrics import percentile
 
 app = typer.Typer()
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)  # a redirected table keeps its columns
 
 QUESTION_FILES = ("eval/questions/train.yaml", "eval/questions/validation.yaml")
 FOLLOW_UPS = ("那职工医保呢？", "那要多久能办好？", "需要带什么材料？", "异地的也一样吗？", "那退休人员呢？")
