@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from actions import identity_form
 from actions.conversation import actor, latest_intent, latest_text
 from actions.domain import answers
-from actions.domain.identity_input import masked_id_numbers
 from actions.handover import escalate
 from casework import accounts
 from casework.accounts import UnknownResident
 from casework.db import session_scope
 from casework.enums import TicketCategory
+from casework.identity_input import masked_id_numbers
 from casework.models import Resident
 from casework.sealed_ids import unseal_id_number
 from casework.verification import load_verified

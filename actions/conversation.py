@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from actions.domain.identity_input import is_name
+from casework.identity_input import extract_name, is_name
 from casework.pseudonyms import sender_pseudonym
 from hotline.privacy import mask_name, mask_text
 
@@ -45,15 +45,16 @@ def client_key(tracker: Tracker) -> str | None:
 def transcript(tracker: Tracker) -> list[str]:
     """The conversation so far, one line per message: `居民：…` / `助手：…`, names and numbers masked.
 
-    Agents read the whole exchange in the ticket, so a resident never has to repeat themselves. Names typed
-    into the identity form are masked here (the ticket module masks ID and phone numbers again on storing);
-    only values the form would take as a name: a rejected one ("查一下我的余额") must not mask ordinary words.
+    Agents read the whole exchange in the ticket, so a resident never has to repeat themselves. Names are
+    masked here (the ticket module masks ID and phone numbers again on storing): those the identity form took,
+    and those in messages where the NLU saw a name ("我叫张三，身份证……" outside the form). Only values the form
+    would take as a name: a rejected one ("查一下我的余额") must not mask ordinary words.
     """
     names = {
         str(event["value"]) for event in tracker.events
         if event.get("event") == "slot" and event.get("name") == "person_name" and event.get("value")
         and is_name(str(event["value"]))
-    }
+    } | set(_names_the_nlu_saw(tracker))
     lines: list[str] = []
     for event in tracker.events:
         kind = event.get("event")
@@ -64,6 +65,19 @@ def transcript(tracker: Tracker) -> list[str]:
             text = text.replace(name, mask_name(name))
         lines.append(f"{'居民' if kind == 'user' else '助手'}：{mask_text(text)}")
     return lines
+
+
+def _names_the_nlu_saw(tracker: Tracker) -> list[str]:
+    names = []
+    for event in tracker.events:
+        entities = (event.get("parse_data") or {}).get("entities") or [] if event.get("event") == "user" else []
+        if any(entity.get("entity") == "person_name" for entity in entities):
+            # NLU often tags only the surname of an unusual name: the form's reading of the message is whole.
+            names += [str(e.get("value")) for e in entities if is_name(str(e.get("value") or ""))]
+            name = extract_name(str(event.get("text") or ""))
+            if name:
+                names.append(name)
+    return names
 
 
 def latest_text(tracker: Tracker) -> str:

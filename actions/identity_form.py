@@ -21,15 +21,15 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.conversation import actor, client_key, latest_intent, latest_text
-from actions.domain.identity_input import (
+from actions.domain.phrasing import asks_about_own_records
+from casework.db import session_scope
+from casework.id_numbers import IdNumberCheck, check_id_number, check_phone_last4
+from casework.identity_input import (
     extract_id_number,
     extract_name,
     extract_phone_digits,
     masked_id_numbers,
 )
-from actions.domain.phrasing import asks_about_own_records
-from casework.db import session_scope
-from casework.id_numbers import IdNumberCheck, check_id_number, check_phone_last4
 from casework.sealed_ids import seal_id_number, unseal_id_number
 from casework.verification import Lockout, VerifiedResident, lockout, verify_identity
 from hotline.settings import get_settings

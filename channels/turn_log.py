@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from casework.enums import TurnOutcome
+from casework.identity_input import is_name
 from casework.pseudonyms import sender_pseudonym
 from casework.turns import Turn
 from channels.rasa_client import BotReply
@@ -42,9 +43,9 @@ def turn_of(channel: str, sender_id: str, text: str, reply: BotReply) -> Turn:
     return Turn(
         channel=channel,
         conversation=sender_pseudonym(sender_id).rpartition(":")[2],  # the hash, without the channel
-        # Only questions the policy answer took are kept as text: other turns carry identity details (names
-        # cannot be masked by pattern), button payloads or small talk, which analytics do not need.
-        question=text if answer is not None else "",
+        # Only questions the policy answer took are kept as text, and not a bare name: other turns carry identity
+        # details (names cannot be masked by pattern), button payloads or small talk, which analytics do not need.
+        question=text if answer is not None and not is_name(text.strip().lstrip("/")) else "",
         outcome=outcome,
         intent=reply.intent,
         confidence=reply.confidence,

@@ -222,3 +222,13 @@ def test_a_question_about_how_ratings_are_handled_is_answered_not_recorded(datab
     assert any("band" in (m.get("custom") or {}) for m in messages)  # the documents' answer (or refusal)
     with session_scope() as session:
         assert find_ticket(session, number).rating is None
+
+
+def test_a_name_given_outside_the_form_is_masked_in_the_transcript(database, conversation) -> None:
+    # "我叫张演示，…" before any form: NLU tags (part of) the name; the ticket must not keep it.
+    entities = [{"entity": "person_name", "value": EMPLOYEE.name[0], "start": 2, "end": 3}]
+    history = [conversation.user(f"我叫{EMPLOYEE.name}，身份证3601**********9014", "inform", entities)]
+    conversation.run(ActionEscalateToHuman(), conversation.tracker("转人工", "request_human", history=history))
+    with session_scope() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert EMPLOYEE.name not in ticket.transcript and f"我叫{EMPLOYEE.name[0]}**" in ticket.transcript

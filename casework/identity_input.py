@@ -1,5 +1,5 @@
-"""Reading a name, an ID number and phone digits out of what a resident typed (Rasa-free, shared by the
-identity form and the transcript).
+"""Reading a name, an ID number and phone digits out of what a resident typed: the identity form's rules, also
+used to keep names out of transcripts (actions) and the turn log (gateway).
 
 ID numbers arrive masked (`3601**********9014`): the gateway seals the real number before the text reaches
 Rasa (casework.sealed_ids), and `masked_id_numbers` finds those forms for the form to unseal. Whole phone
