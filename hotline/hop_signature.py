@@ -46,6 +46,7 @@ class SignatureVerifier:
         self._secret = secret
         self.max_age = max_age
         self._seen: dict[str, float] = {}
+        self._next_prune = 0.0
         self._lock = threading.Lock()
 
     def problem(self, headers: Mapping[str, str], body: bytes, now: float | None = None) -> str | None:
@@ -61,8 +62,9 @@ class SignatureVerifier:
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return "invalid signature"
         with self._lock:
-            for old in [n for n, at in self._seen.items() if at < now - 2 * self.max_age]:
-                del self._seen[old]
+            if now >= self._next_prune:  # nonces older than the window can no longer pass the timestamp check
+                self._seen = {n: at for n, at in self._seen.items() if at >= now - 2 * self.max_age}
+                self._next_prune = now + self.max_age
             if nonce in self._seen:
                 return "replayed request"
             self._seen[nonce] = now
