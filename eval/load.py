@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -264,15 +265,20 @@ class LoadRun:
         except (httpx.HTTPError, ValueError, KeyError):
             return None
 
-    async def _web(self, client: httpx.AsyncClient, token: str, text: str, begin: float) -> str | None:
+    async def _post(self, client: httpx.AsyncClient, path: str, **request: Any) -> httpx.Response | str:
+        """The response if it is a 200, else what went wrong, as the error kinds are counted."""
         try:
-            response = await client.post(f"{self.url}/api/chat", json={"sender": token, "message": text})
+            response = await client.post(f"{self.url}{path}", **request)
         except httpx.TimeoutException:
             return "timeout"
         except httpx.HTTPError:
             return "connection"
-        if response.status_code != 200:
-            return f"http {response.status_code}"
+        return response if response.status_code == 200 else f"http {response.status_code}"
+
+    async def _web(self, client: httpx.AsyncClient, token: str, text: str, begin: float) -> str | None:
+        response = await self._post(client, "/api/chat", json={"sender": token, "message": text})
+        if isinstance(response, str):
+            return response
         return None if response.json() else "empty reply"
 
     async def _wechat(self, client: httpx.AsyncClient, openid: str, text: str, begin: float) -> str | None:
@@ -282,15 +288,10 @@ class LoadRun:
         xml = (f"<xml><ToUserName><![CDATA[gh_12393load]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
                f"</FromUserName><CreateTime>{stamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
                f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-        try:
-            response = await client.post(f"{self.url}/wechat", content=xml.encode(),
-                                         params={"signature": signature, "timestamp": stamp, "nonce": nonce})
-        except httpx.TimeoutException:
-            return "timeout"
-        except httpx.HTTPError:
-            return "connection"
-        if response.status_code != 200:
-            return f"http {response.status_code}"
+        response = await self._post(client, "/wechat", content=xml.encode(),
+                                    params={"signature": signature, "timestamp": stamp, "nonce": nonce})
+        if isinstance(response, str):
+            return response
         if response.text != "success":
             return None
         # The answer goes by the customer-service API: wait for it (the turn's latency runs on).
