@@ -22,6 +22,7 @@ from hotline.settings import Settings
 
 logger = logging.getLogger(__name__)
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
+SPOOL_TASK = "spooled-tickets"
 
 
 def register(app: Sanic, settings: Settings) -> None:
@@ -42,7 +43,11 @@ def register(app: Sanic, settings: Settings) -> None:
 
     @app.after_server_start
     async def drain_spooled_tickets(app: Sanic, _loop: Any) -> None:
-        app.add_task(drain_forever(ticket_spool(settings), settings.spool_retry_seconds))
+        app.add_task(drain_forever(ticket_spool(settings), settings.spool_retry_seconds), name=SPOOL_TASK)
+
+    @app.before_server_stop
+    async def stop_draining(app: Sanic, _loop: Any) -> None:
+        await app.cancel_task(SPOOL_TASK, raise_exception=False)
 
 
 def _request_id(request: Request) -> str | None:
