@@ -1,4 +1,5 @@
-"""Agents' replies to escalated tickets for one web session, as the web page polls for them."""
+"""Agents' replies to escalated tickets for one web session, as the web page polls for them, and the bot's answers
+to messages it could not take at the time (replayed once it was back: channels/replay.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMe
     # Imported here: the casework package pulls in SQLAlchemy models the rest of the gateway does not need.
     from casework.db import session_scope
     from casework.enums import MessageKind
+    from casework.journal import answers_for_sender
     from casework.tickets import messages_for_sender
     from channels.ratings import rating_token
 
     after_id = int(since) if since and since.isascii() and since.isdigit() else 0
     with session_scope(settings.database_url) as session:
         replies = messages_for_sender(session, sender_id, after_id=after_id)
+        replayed = answers_for_sender(session, sender_id)  # given once: marked delivered
     messages = [
         AgentMessage(
             id=str(reply.message_id),
@@ -30,5 +33,14 @@ def for_sender(settings: Settings, sender_id: str, since: str | None) -> AgentMe
         )
         for reply in replies
     ]
+    # The cursor counts agents' messages only; replayed answers are given once without one.
     next_since = messages[-1].id if messages else (str(after_id) if after_id else None)
+    messages += [
+        AgentMessage(id=f"Q{answer.reference}", ticket_number="", text=answer.answer, kind=REPLAYED_ANSWER,
+                     sent_at=answer.created_at.isoformat(timespec="seconds"), reference=answer.reference)
+        for answer in replayed
+    ]
     return AgentMessages(messages=messages, next_since=next_since)
+
+
+REPLAYED_ANSWER = "留言答复"

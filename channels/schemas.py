@@ -42,8 +42,10 @@ class AgentMessage(BaseModel):
     ticket_number: str
     text: str
     sent_at: str
-    kind: str = Field(default="答复", description="答复 (an agent's reply), 评价邀请 or 回访反馈")
+    kind: str = Field(default="答复", description="答复 (an agent's reply), 评价邀请, 回访反馈 or 留言答复")
     rating_token: str | None = Field(default=None, description="With 评价邀请: send it to POST /api/rating.")
+    reference: str | None = Field(
+        default=None, description="With 留言答复: the reference the resident was given when the bot was busy.")
 
 
 class AgentMessages(BaseModel):

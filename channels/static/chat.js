@@ -204,7 +204,9 @@ async function pollAgentReplies() {
       const wrapper = bubble("agent", message.text);
       const label = document.createElement("div");
       label.className = "label";
-      label.textContent = `${AGENT_LABELS[message.kind] || "人工客服回复"} · 工单 ${message.ticket_number}`;
+      label.textContent = message.reference
+        ? `${AGENT_LABELS[message.kind] || "留言答复"} · 编号 ${message.reference}`
+        : `${AGENT_LABELS[message.kind] || "人工客服回复"} · 工单 ${message.ticket_number}`;
       wrapper.prepend(label);
       if (message.rating_token) ratingButtons(wrapper, message.rating_token);
     }
@@ -212,7 +214,7 @@ async function pollAgentReplies() {
   } catch { /* the next poll tries again */ }
 }
 
-const AGENT_LABELS = { "答复": "人工客服回复", "评价邀请": "请您评价", "回访反馈": "回访反馈" };
+const AGENT_LABELS = { "答复": "人工客服回复", "评价邀请": "请您评价", "回访反馈": "回访反馈", "留言答复": "留言答复" };
 
 // The invitation to rate an answered ticket: three buttons and an optional comment, sent with the ticket's
 // signed rating token (POST /api/rating). Residents may also simply type “满意” or “不满意”.
