@@ -54,6 +54,8 @@ def parses() -> list[dict[str, Any]]:
         [str(python), "-c", PARSE_SCRIPT, str(model)],
         input=json.dumps([sentence for sentence, _, _ in CASES]), capture_output=True, text=True, check=True,
         timeout=300,
+        # From bot/, as Rasa runs: the pipeline's custom component (nlu_components.text_normalizer) is found there.
+        cwd=settings.rasa_model_dir.parent,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
