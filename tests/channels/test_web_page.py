@@ -121,6 +121,7 @@ def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
 ) -> None:
     from casework.db import session_scope, upgrade
     from casework.models import Ticket, TicketMessage
+    from casework.senders import stored_sender
 
     gateway = make_gateway()
     upgrade(gateway.settings.database_url)
@@ -130,7 +131,7 @@ def test_an_agent_reply_to_the_ticket_appears_in_the_same_chat(
     expect(page.locator(".msg.bot").filter(has_text="您问的是")).to_be_visible()
     # A short reply is not an answer worth rating: no 👍/👎 under it.
     expect(page.locator(".msg.bot").filter(has_text="您问的是").locator(".feedback")).to_have_count(0)
-    sender_id = gateway.rasa.received[0]["sender"]
+    sender_id = stored_sender(gateway.rasa.received[0]["sender"])  # as casework keeps it: a keyed hash
     with session_scope(gateway.settings.database_url) as session:
         ticket = Ticket(
             number="12393-20261123-0042",
