@@ -44,7 +44,9 @@ EXPECTED_REPLIES: dict[str, list[str]] = {
     "one mismatch, then the resident gets it right": ["不一致", "身份核验通过"],
     "three mismatches stop self-service and open a ticket": ["3次未通过", "工单号：12393-"],
     "resident asks for a human in the middle of verification": ["工单号：12393-"],
-    "complaint opens a ticket and the resident rates": ["投诉工单", "感谢您的评价"],
+    # Nothing is answered yet: the progress names the stage, and the rating is explained, not recorded.
+    "complaint opens a ticket, the resident asks how it is going and rates too early": [
+        "投诉工单", "已受理", "工作人员答复后才能评价"],
     "fraud report opens a ticket": ["举报工单"],
     "two questions in a row the documents do not cover escalate to a ticket": ["没有找到", "工单号：12393-"],
     "question the documents do not cover, then the resident takes the human": ["没有找到", "工单号：12393-"],
