@@ -511,7 +511,7 @@ def splits_command(
         _write_json(json_out, payload)
 
 
-FUSION_GRID = (0.0, 0.25, 0.5, 1.0)
+FUSION_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
 @app.command("fusion")
@@ -519,7 +519,7 @@ def fusion_command(
     questions: list[Path] = typer.Option([DEFAULT_TRAINING], "--questions", help="训练用问题集 YAML（可重复；绝不能用测试集）"),
     top: int = typer.Option(8, "--top", min=1, help="显示前几组权重"),
 ) -> None:
-    """选择融合权重：在训练问题上对字二元组 BM25、段落向量、句子向量三路的 RRF 权重做网格搜索（词 BM25 为 1），按 MRR 排序。"""
+    """选择融合权重：在训练问题上对字二元组 BM25、段落向量、句子向量、相似问四路的 RRF 权重做网格搜索（词 BM25 为 1），按 MRR 排序。"""
     import itertools
 
     from knowledge_base.search import _reciprocal_rank_fusion
@@ -533,23 +533,24 @@ def fusion_command(
             text, region = search_text(question)
             lists.append((question, {name: np.asarray(ids) for name, ids in kb.rankings(text, region=region).items()}))
     results = []
-    for bigram, dense, sentence in itertools.product(FUSION_GRID, repeat=3):
+    channels = ("bigram", "dense", "sentence", "paraphrase")
+    for weights in itertools.product(FUSION_GRID, repeat=len(channels)):
         ranks = []
         for question, ranking in lists:
-            fused, _ = _reciprocal_rank_fusion([(ranking["bm25"], 1.0), (ranking["bigram"], bigram),
-                                                (ranking["dense"], dense), (ranking["sentence"], sentence)],
-                                               settings.rrf_k)
+            fused, _ = _reciprocal_rank_fusion(
+                [(ranking["bm25"], 1.0), *((ranking[c], w) for c, w in zip(channels, weights, strict=True))],
+                settings.rrf_k)
             ranks.append(first_relevant_rank([kb.index.chunks[p].text for p in fused], question.evidence, depth=10))
-        results.append((mean_reciprocal_rank(ranks), hit_at(ranks, 1), hit_at(ranks, 10), bigram, dense, sentence))
+        results.append((mean_reciprocal_rank(ranks), hit_at(ranks, 1), hit_at(ranks, 10), *weights))
     results.sort(reverse=True)
     table = Table(title=f"RRF 权重（{', '.join(p.name for p in questions)}，{len(question_set)} 个可回答问题；MRR@10）")
-    for column in ("bigram", "dense", "sentence", "MRR", "hit@1", "hit@10"):
+    for column in (*channels, "MRR", "hit@1", "hit@10"):
         table.add_column(column, justify="right")
-    current = (settings.rrf_bigram_weight, settings.rrf_dense_weight, settings.rrf_sentence_weight)
-    for mrr, h1, h10, bigram, dense, sentence in results[:top] + [r for r in results if r[3:] == current]:
-        table.add_row(f"{bigram}", f"{dense}", f"{sentence}", f"{mrr:.3f}", f"{h1:.3f}", f"{h10:.3f}")
+    current = tuple(getattr(settings, f"rrf_{c}_weight") for c in channels)
+    for mrr, h1, h10, *weights in results[:top] + [r for r in results if r[3:] == current]:
+        table.add_row(*(f"{w}" for w in weights), f"{mrr:.3f}", f"{h1:.3f}", f"{h10:.3f}")
     console.print(table)
-    console.print("最后一行是当前设置（RRF_BIGRAM_WEIGHT / RRF_DENSE_WEIGHT / RRF_SENTENCE_WEIGHT）。")
+    console.print("最后一行是当前设置（RRF_BIGRAM_WEIGHT / RRF_DENSE_WEIGHT / RRF_SENTENCE_WEIGHT / RRF_PARAPHRASE_WEIGHT）。")
 
 
 @app.command("calibrate")
@@ -677,15 +678,12 @@ def _first_relevant(rows: Sequence[LabelledPassage]) -> int | None:
 
 
 def _load_for_features(settings: Settings) -> KnowledgeBase:
-    """The knowledge base for feature collection, even before any model file exists.
-
-    Features do not depend on the model, but ``KnowledgeBase.load`` reads one; without it, a neutral model from a
-    temporary file lets the first fit run.
+    """The knowledge base for feature collection, whatever model file exists (none, or one fitted on other
+    features): features do not depend on the model, but ``KnowledgeBase.load`` reads one, so a neutral model
+    from a temporary file stands in.
     """
     from knowledge_base.answerability import neutral_model, save_model
 
-    if Path(settings.answerability_model_file).exists():
-        return _load_knowledge_base(settings)
     placeholder = Path(tempfile.mkdtemp(prefix="hotline-answerability-")) / "neutral.json"
     save_model(neutral_model(), placeholder)
     return _load_knowledge_base(settings.model_copy(update={"answerability_model_file": placeholder}))

@@ -40,6 +40,7 @@ class PassageFeatures:
     dense_cosine: float  # cosine of its embedding to the question's
     dense_margin: float  # how far that cosine stands above the median of the candidates
     sentence_cosine: float  # cosine of its closest sentence to the question
+    paraphrase_cosine: float  # cosine of its closest resident phrasing (相似问); its sentence_cosine if it has none
     term_coverage: float  # IDF-weighted share of the question's words (or synonyms) in it
     sentence_coverage: float  # the same share in its best single sentence
     section_coverage: float  # the same share in its headings (第三章 … > 四、稳步建立长期护理保险制度)

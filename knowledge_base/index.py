@@ -7,7 +7,9 @@ fingerprint, chunker version, embedding model, faiss type, counts, load errors),
 same text: a typo or an unseen compound still shares most of its bigrams with the documents' words) and ``dense.faiss`` (inner product over L2-normalised
 passage embeddings: exact ``IndexFlatIP``, or ``IndexHNSWFlat`` with ``settings.faiss_index_type = "hnsw"``) and,
 for the corpus, ``sentences.npy`` + ``sentence_chunks.npy``: one embedding per sentence of every chunk (with its
-region and headings), so a question worded like one sentence of a long passage still finds the passage.
+region and headings), so a question worded like one sentence of a long passage still finds the passage, and
+``paraphrases.npy`` + ``paraphrase_chunks.npy``: residents' phrasings of passages (相似问, ``NAME.questions.yaml``
+beside a document; ``knowledge_base.paraphrases``) embedded as questions.
 ``build_index`` takes precomputed embeddings so a benchmark can index synthetic chunks without the corpus (and
 without sentence embeddings).
 """
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     import bm25s
     import faiss
 
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 
@@ -55,7 +57,8 @@ class IndexManifest:
 
 @dataclass(frozen=True)
 class SentenceVectors:
-    """Every sentence of every chunk: its embedding (row) and the position of the chunk it belongs to."""
+    """Texts that stand for chunks (every sentence of every chunk, or residents' phrasings of them): each one's
+    embedding (row) and the position of the chunk it belongs to."""
 
     embeddings: np.ndarray  # sentences × dim, float32, L2-normalised
     chunk_positions: np.ndarray  # sentences, int64, ascending
@@ -69,6 +72,7 @@ class RetrievalIndex:
     manifest: IndexManifest
     sentences: SentenceVectors | None = None
     bigrams: bm25s.BM25 | None = None
+    paraphrases: SentenceVectors | None = None
 
 
 def sentence_texts(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
@@ -101,6 +105,7 @@ def build_index(
     embedding_model: str | None = None,
     load_errors: list[LoadError] | None = None,
     sentences: SentenceVectors | None = None,
+    paraphrases: SentenceVectors | None = None,
 ) -> RetrievalIndex:
     """Chunks and their passage embeddings (``len(chunks) × dim`` float32, L2-normalised) in, an index out."""
     import bm25s
@@ -128,7 +133,7 @@ def build_index(
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
     return RetrievalIndex(chunks=chunks, bm25=retriever, dense=_dense_index(embeddings, settings), manifest=manifest,
-                          sentences=sentences, bigrams=bigrams)
+                          sentences=sentences, bigrams=bigrams, paraphrases=paraphrases)
 
 
 def _dense_index(embeddings: np.ndarray, settings: Settings) -> faiss.Index:
@@ -162,9 +167,10 @@ def save_index(index: RetrievalIndex, directory: Path) -> None:
     if index.bigrams is not None:
         index.bigrams.save(str(staging / "bm25_bigrams"))
     faiss.write_index(index.dense, str(staging / "dense.faiss"))
-    if index.sentences is not None:
-        np.save(staging / "sentences.npy", index.sentences.embeddings)
-        np.save(staging / "sentence_chunks.npy", index.sentences.chunk_positions)
+    for name, vectors in (("sentence", index.sentences), ("paraphrase", index.paraphrases)):
+        if vectors is not None:
+            np.save(staging / f"{name}s.npy", vectors.embeddings)
+            np.save(staging / f"{name}_chunks.npy", vectors.chunk_positions)
     (staging / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2))
     backup = directory.with_name(directory.name + ".old")
     shutil.rmtree(backup, ignore_errors=True)
@@ -199,12 +205,16 @@ def load_index(directory: Path) -> RetrievalIndex:
     dense = faiss.read_index(str(directory / "dense.faiss"))
     if manifest.faiss_index_type == "hnsw":
         dense.hnsw.efSearch = HNSW_EF_SEARCH
-    sentences = None
-    if (directory / "sentences.npy").exists():
-        sentences = SentenceVectors(np.load(directory / "sentences.npy"), np.load(directory / "sentence_chunks.npy"))
     bigrams = bm25s.BM25.load(str(directory / "bm25_bigrams")) if (directory / "bm25_bigrams").exists() else None
-    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=dense, manifest=manifest, sentences=sentences,
-                          bigrams=bigrams)
+    return RetrievalIndex(chunks=chunks, bm25=retriever, dense=dense, manifest=manifest, bigrams=bigrams,
+                          sentences=_load_vectors(directory, "sentence"),
+                          paraphrases=_load_vectors(directory, "paraphrase"))
+
+
+def _load_vectors(directory: Path, name: str) -> SentenceVectors | None:
+    if not (directory / f"{name}s.npy").exists():
+        return None
+    return SentenceVectors(np.load(directory / f"{name}s.npy"), np.load(directory / f"{name}_chunks.npy"))
 
 
 def stale_reason(settings: Settings, manifest: IndexManifest | None) -> str | None:
@@ -246,6 +256,9 @@ def ensure_index(settings: Settings, *, force: bool = False, encoder: object | N
 def build_corpus_index(settings: Settings, *, encoder: object | None = None) -> RetrievalIndex:
     """Ingest ``settings.corpus_dir``, embed every chunk and build the index (not saved)."""
     from knowledge_base.ingest import ingest_corpus
+    from knowledge_base.loaders import corpus_files
+    from knowledge_base.normalization import normalize_question
+    from knowledge_base.paraphrases import attach_paraphrases
 
     ingestion = ingest_corpus(settings)
     if not ingestion.chunks:
@@ -261,11 +274,19 @@ def build_corpus_index(settings: Settings, *, encoder: object | None = None) -> 
         encoder.encode_passages(texts),  # type: ignore[attr-defined]
         np.asarray(positions, dtype=np.int64),
     )
+    phrasings = attach_paraphrases(corpus_files(Path(settings.corpus_dir)), ingestion.chunks)
+    paraphrases = None
+    if phrasings.texts:
+        paraphrases = SentenceVectors(
+            encoder.encode_queries([normalize_question(t) for t in phrasings.texts]),  # type: ignore[attr-defined]
+            np.asarray(phrasings.chunk_positions, dtype=np.int64),
+        )
     return build_index(
         ingestion.chunks,
         embeddings,
         settings,
         corpus_hash=ingestion.corpus_hash,
-        load_errors=ingestion.errors,
+        load_errors=[*ingestion.errors, *phrasings.errors],
         sentences=sentences,
+        paraphrases=paraphrases,
     )

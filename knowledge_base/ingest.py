@@ -14,6 +14,7 @@ from hotline.settings import Settings
 from knowledge_base.chunking import chunk_document
 from knowledge_base.cleaning import clean_text
 from knowledge_base.loaders import corpus_files, load_corpus, meta_path_for
+from knowledge_base.paraphrases import paraphrase_path_for
 from knowledge_base.types import Chunk, Document, LoadError
 
 
@@ -44,10 +45,11 @@ def build_chunks(settings: Settings) -> list[Chunk]:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
-    """A hash of every document file and its metadata: names and bytes, so any edit, addition or removal shows."""
+    """A hash of every document file, its metadata and its phrasings: names and bytes, so any edit, addition or
+    removal shows."""
     digest = hashlib.sha256()
     for path in corpus_files(corpus_dir):
-        for part in (path, meta_path_for(path)):
+        for part in (path, meta_path_for(path), paraphrase_path_for(path)):
             if part.exists():
                 digest.update(part.name.encode())
                 digest.update(hashlib.sha256(part.read_bytes()).digest())

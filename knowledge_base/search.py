@@ -5,7 +5,7 @@
   dialect words and typos), as the NLU sees it;
 - BM25 (bm25s scores, jieba tokens, colloquial words expanded to official terms at a lower weight), dense
   (faiss inner product of E5 passage embeddings) and, when the index has them, sentence embeddings (a passage
-  scores as its closest sentence) each return ``settings.retrieval_candidates`` candidates, which weighted
+  scores as its closest sentence) and residents' phrasings (相似问: as its closest phrasing) each return ``settings.retrieval_candidates`` candidates, which weighted
   reciprocal-rank fusion merges (``fused``);
 - ``hybrid`` then **reads** the best ``settings.rerank_candidates`` fused candidates against the question
   (``knowledge_base.answerability``: rare words covered, the best sentence, the kind of fact asked for) and
@@ -30,7 +30,7 @@ import numpy as np
 from hotline.settings import Settings, get_settings
 from knowledge_base.answerability import AnswerabilityModel, PassageFeatures, load_model
 from knowledge_base.errors import EmptyQuestionError, UnknownSearchMethodError
-from knowledge_base.index import RetrievalIndex, ensure_index
+from knowledge_base.index import RetrievalIndex, SentenceVectors, ensure_index
 from knowledge_base.normalization import normalize_question
 from knowledge_base.reading import (
     WeightedTerms,
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 METHODS = ("hybrid", "fused", "bm25", "dense")
 EXPANSION_WEIGHT = 0.4  # official terms added for colloquial words count less than the resident's own words
-SENTENCE_CANDIDATES = 200  # sentences searched to rank passages by their closest sentence
+NEAREST_TEXTS = 200  # sentences (or phrasings) searched to rank passages by their closest one
 
 
 @dataclass
@@ -66,6 +66,7 @@ class _Retrieval:
     dense_ids: np.ndarray
     dense_scores: np.ndarray
     sentence_ids: np.ndarray
+    paraphrase_ids: np.ndarray
     fused_ids: list[int]
     fused_scores: list[float]
     terms: WeightedTerms
@@ -106,6 +107,39 @@ class _SparseScorer:
 
 
 @dataclass(frozen=True)
+class _ChunkTexts:
+    """Texts that stand for chunks (their sentences, or residents' phrasings of them), searchable by cosine."""
+
+    vectors: SentenceVectors
+    nearest: object  # faiss.IndexFlatIP over the vectors
+    ranges: np.ndarray  # chunk i's rows are ranges[i]:ranges[i + 1]
+
+    @classmethod
+    def of(cls, vectors: SentenceVectors | None, chunk_count: int) -> _ChunkTexts | None:
+        if vectors is None or not len(vectors.embeddings):
+            return None
+        import faiss
+
+        nearest = faiss.IndexFlatIP(vectors.embeddings.shape[1])
+        nearest.add(np.ascontiguousarray(vectors.embeddings, dtype=np.float32))
+        return cls(vectors, nearest, np.searchsorted(vectors.chunk_positions, np.arange(chunk_count + 1), side="left"))
+
+    def ranking(self, vector: np.ndarray, allowed: np.ndarray | None, candidates: int) -> np.ndarray:
+        """Chunks ranked by their closest text (``allowed``: the region's chunk mask)."""
+        limit = min(NEAREST_TEXTS, self.nearest.ntotal)  # type: ignore[attr-defined]
+        _, ids = self.nearest.search(vector, limit)  # type: ignore[attr-defined]
+        chunks = self.vectors.chunk_positions[ids[0][ids[0] >= 0]]
+        if allowed is not None:
+            chunks = chunks[allowed[chunks]]
+        return np.asarray(list(dict.fromkeys(chunks.tolist()))[:candidates], dtype=np.int64)
+
+    def closest(self, position: int, vector: np.ndarray) -> float | None:
+        """Cosine of the chunk's closest text to ``vector``; ``None`` when the chunk has none."""
+        start, end = self.ranges[position], self.ranges[position + 1]
+        return float((self.vectors.embeddings[start:end] @ vector).max()) if end > start else None
+
+
+@dataclass(frozen=True)
 class Candidate:
     """One re-ranked candidate: the chunk's position, the answerability features and probability."""
 
@@ -138,15 +172,8 @@ class KnowledgeBase:
         self._sentences = [split_sentences(chunk.text) for chunk in index.chunks]
         self._normalized_sentences = [[normalize(s) for s in sentences] for sentences in self._sentences]
         self._region_filters: dict[str, tuple[np.ndarray, object] | None] = {}
-        self._sentence_index = None
-        self._sentence_ranges: np.ndarray | None = None
-        if index.sentences is not None:
-            import faiss
-
-            self._sentence_index = faiss.IndexFlatIP(index.sentences.embeddings.shape[1])
-            self._sentence_index.add(np.ascontiguousarray(index.sentences.embeddings, dtype=np.float32))
-            positions = index.sentences.chunk_positions
-            self._sentence_ranges = np.searchsorted(positions, np.arange(count + 1), side="left")
+        self._sentence_vectors = _ChunkTexts.of(index.sentences, count)
+        self._paraphrase_vectors = _ChunkTexts.of(index.paraphrases, count)
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> KnowledgeBase:
@@ -205,11 +232,13 @@ class KnowledgeBase:
                 for rank, p in enumerate(positions, start=1)]
 
     def rankings(self, question: str, *, region: str | None = None) -> dict[str, list[int]]:
-        """Each retriever's ranked chunk positions before fusion (``bm25``, ``bigram``, ``dense``, ``sentence``):
+        """Each retriever's ranked chunk positions before fusion (``bm25``, ``bigram``, ``dense``, ``sentence``,
+        ``paraphrase``):
         what the fusion weights are chosen on."""
         retrieval = self._retrieve(_checked_question(question), region)
         return {"bm25": retrieval.bm25_ids.tolist(), "bigram": retrieval.bigram_ids.tolist(),
-                "dense": retrieval.dense_ids.tolist(), "sentence": retrieval.sentence_ids.tolist()}
+                "dense": retrieval.dense_ids.tolist(), "sentence": retrieval.sentence_ids.tolist(),
+                "paraphrase": retrieval.paraphrase_ids.tolist()}
 
     # --- retrieval -------------------------------------------------------------------------------------
 
@@ -227,16 +256,19 @@ class KnowledgeBase:
         vector = np.ascontiguousarray(self.encoder.encode_queries([text]), dtype=np.float32)  # type: ignore[attr-defined]
         # The embedding model understands colloquial wording itself; appending official terms measured worse.
         dense_ids, dense_scores = self._dense(vector, region_filter, candidates)
-        sentence_ids = self._sentence_ranking(vector, region_filter, candidates)
+        sentence_ids = self._nearest_ranking(self._sentence_vectors, vector, region_filter, candidates)
+        paraphrase_ids = self._nearest_ranking(self._paraphrase_vectors, vector, region_filter, candidates)
         rankings = [(bm25_ids, 1.0), (bigram_ids, self.settings.rrf_bigram_weight),
-                    (dense_ids, self.settings.rrf_dense_weight), (sentence_ids, self.settings.rrf_sentence_weight)]
+                    (dense_ids, self.settings.rrf_dense_weight), (sentence_ids, self.settings.rrf_sentence_weight),
+                    (paraphrase_ids, self.settings.rrf_paraphrase_weight)]
         fused_ids, fused_scores = _reciprocal_rank_fusion(rankings, self.settings.rrf_k)
         terms, oov_rate = self._weighted_terms(tokens)
         token_ids = [self._vocab.get(token) for token in tokens]
         best_possible = float(sum(self._best_token_score[t] for t in token_ids if t is not None))
         return _Retrieval(
             text=text, query_vector=vector[0], bm25_all=bm25_all, bigram_all=bigram_all, bigram_ids=bigram_ids, bm25_ids=bm25_ids, bm25_scores=bm25_scores,
-            dense_ids=dense_ids, dense_scores=dense_scores, sentence_ids=sentence_ids, fused_ids=fused_ids,
+            dense_ids=dense_ids, dense_scores=dense_scores, sentence_ids=sentence_ids, paraphrase_ids=paraphrase_ids,
+            fused_ids=fused_ids,
             fused_scores=fused_scores, terms=terms, kinds=asked_kinds(text), best_possible=best_possible,
             oov_rate=oov_rate, other_place=region_name is None and names_other_place(text),
             dense_median=float(np.median(dense_scores)) if len(dense_scores) else 0.0, region=region_name,
@@ -294,18 +326,14 @@ class KnowledgeBase:
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
-    def _sentence_ranking(
-        self, vector: np.ndarray, region_filter: tuple[np.ndarray, object] | None, candidates: int
+    @staticmethod
+    def _nearest_ranking(
+        texts: _ChunkTexts | None, vector: np.ndarray, region_filter: tuple[np.ndarray, object] | None, candidates: int
     ) -> np.ndarray:
-        """Chunks ranked by their closest sentence (empty when the index has no sentence embeddings)."""
-        if self._sentence_index is None or self.index.sentences is None:
+        """Chunks ranked by their closest sentence or phrasing (empty when the index has none)."""
+        if texts is None:
             return np.empty(0, dtype=np.int64)
-        limit = min(SENTENCE_CANDIDATES, self._sentence_index.ntotal)
-        _, ids = self._sentence_index.search(vector, limit)
-        chunks = self.index.sentences.chunk_positions[ids[0][ids[0] >= 0]]
-        if region_filter is not None:
-            chunks = chunks[region_filter[0][chunks]]
-        return np.asarray(list(dict.fromkeys(chunks.tolist()))[:candidates], dtype=np.int64)
+        return texts.ranking(vector, region_filter[0] if region_filter is not None else None, candidates)
 
     # --- reading the candidates ------------------------------------------------------------------------
 
@@ -336,11 +364,9 @@ class KnowledgeBase:
     def _features(self, position: int, rank: int, retrieval: _Retrieval) -> PassageFeatures:
         q = retrieval.query_vector
         cosine = float(self.index.dense.reconstruct(int(position)) @ q)
-        sentence_cosine = cosine
-        if self.index.sentences is not None and self._sentence_ranges is not None:
-            start, end = self._sentence_ranges[position], self._sentence_ranges[position + 1]
-            if end > start:
-                sentence_cosine = float((self.index.sentences.embeddings[start:end] @ q).max())
+        sentence_cosine = _closest(self._sentence_vectors, position, q, default=cosine)
+        # A passage nobody wrote phrasings for is judged by its own sentences.
+        paraphrase_cosine = _closest(self._paraphrase_vectors, position, q, default=sentence_cosine)
         text = self._normalized_texts[position]
         best_bm25, best_bigram = retrieval.bm25_all.max(initial=0.0), retrieval.bigram_all.max(initial=0.0)
         sentences = self._normalized_sentences[position]
@@ -352,6 +378,7 @@ class KnowledgeBase:
             dense_cosine=cosine,
             dense_margin=cosine - retrieval.dense_median,
             sentence_cosine=sentence_cosine,
+            paraphrase_cosine=paraphrase_cosine,
             term_coverage=coverage(retrieval.terms, text),
             sentence_coverage=max((coverage(retrieval.terms, s) for s in sentences), default=0.0),
             section_coverage=coverage(retrieval.terms, self._normalized_sections[position]),
@@ -374,6 +401,11 @@ class KnowledgeBase:
             score=round(float(score), 6),
             lead="".join(self._sentences[position][start:end]),
         )
+
+
+def _closest(texts: _ChunkTexts | None, position: int, vector: np.ndarray, *, default: float) -> float:
+    closest = texts.closest(position, vector) if texts is not None else None
+    return default if closest is None else closest
 
 
 def _checked_question(question: str) -> str:

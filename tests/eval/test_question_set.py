@@ -360,6 +360,17 @@ def test_no_validation_or_holdout_question_is_in_the_nlu_training_data(resident_
     assert _repeats(unseen, _nlu_examples()) == []
 
 
+def test_no_evaluation_question_repeats_a_resident_phrasing_of_the_corpus() -> None:
+    """The corpus's 相似问 are indexed (fitted data written from the documents): no question set may find its own
+    questions there, or every split would measure recall of copies."""
+    phrasings = [q for path in sorted((PROJECT_ROOT / "knowledge_base" / "corpus").glob("*.questions.yaml"))
+                 for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["passages"] for q in entry["questions"]]
+    assert len(phrasings) > 500
+    every_question = [q for path in sorted((PROJECT_ROOT / "eval" / "questions").glob("*.yaml"))
+                      for q in load_questions(path)]
+    assert _repeats(every_question, phrasings) == []
+
+
 def test_no_near_duplicates_across_splits(resident_splits) -> None:
     items = [(split, q.id, _bigrams(q.question)) for split, qs in resident_splits.items() for q in qs]
     pairs = [

@@ -23,12 +23,12 @@ from knowledge_base.answerability import (
 
 RELEVANT = PassageFeatures(
     reciprocal_rank=1.0, bm25_strength=0.8, bm25_relative=1.0, bigram_relative=0.9, dense_cosine=0.9,
-    dense_margin=0.05, sentence_cosine=0.92, term_coverage=0.9, sentence_coverage=0.8, section_coverage=0.7,
+    dense_margin=0.05, sentence_cosine=0.92, paraphrase_cosine=0.95, term_coverage=0.9, sentence_coverage=0.8, section_coverage=0.7,
     rarest_missing=0.0, unmet_kinds=0.0, oov_rate=0.0, other_place=0.0,
 )
 UNRELATED = PassageFeatures(
     reciprocal_rank=0.2, bm25_strength=0.3, bm25_relative=0.4, bigram_relative=0.4, dense_cosine=0.84,
-    dense_margin=0.01, sentence_cosine=0.85, term_coverage=0.3, sentence_coverage=0.2, section_coverage=0.1,
+    dense_margin=0.01, sentence_cosine=0.85, paraphrase_cosine=0.8, term_coverage=0.3, sentence_coverage=0.2, section_coverage=0.1,
     rarest_missing=0.9, unmet_kinds=1.0, oov_rate=0.5, other_place=0.0,
 )
 
