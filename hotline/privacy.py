@@ -75,7 +75,11 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = mask_text(record.msg)
-        if isinstance(record.args, tuple):
+        values = record.args.values() if isinstance(record.args, Mapping) else record.args or ()
+        if any(not isinstance(value, str) and mask_text(str(value)) != str(value) for value in values):
+            # An ID or phone passed as a number cannot stay a number once masked (%d would fail): format, then mask.
+            record.msg, record.args = mask_text(record.getMessage()), ()
+        elif isinstance(record.args, tuple):
             record.args = tuple(_mask_value(arg) for arg in record.args)
         elif isinstance(record.args, Mapping):
             record.args = {key: _mask_value(value) for key, value in record.args.items()}

@@ -44,6 +44,13 @@ def test_masked_records_keep_their_arguments_for_formatters_that_read_them() -> 
     assert record.getMessage() == '127.0.0.1:5000 "GET /api/x?id=3601**********123X HTTP/1.1" 200'
 
 
+def test_a_phone_or_id_logged_as_a_number_is_masked_and_the_record_still_formats() -> None:
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "phone %d amount %.1f", (13812345678, 380.0), None)
+    MaskingFilter().filter(record)
+    assert record.getMessage() == "phone 138****5678 amount 380.0"
+    logging.Formatter().format(record)  # no TypeError from %d meeting a masked string
+
+
 def test_numbers_typed_with_spaces_dashes_or_full_width_are_masked_too() -> None:
     masked = mask_text("身份证 3601 0219 9001 0112 3X，电话 138-1234-5678，备用１３９１２３４５６７８。")
     assert masked == "身份证 3601**********123X，电话 138****5678，备用139****5678。"

@@ -137,9 +137,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (no downloaded browser builds)."""
+    """Debian's headless Chromium driven by Playwright (no downloaded browser builds).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in the main thread while it
+    is open, and later tests that call asyncio.run (the queue replay, the load generator) would fail."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():

@@ -6,7 +6,6 @@ the resident's chat, the resident rates it 不满意 and the desk shows the 回�
 from __future__ import annotations
 
 import re
-import shutil
 from typing import Any
 
 import httpx
@@ -138,7 +137,6 @@ def test_an_agent_answers_a_chat_ticket_and_a_poor_rating_opens_a_callback(
     suggestion.get_by_role("button", name="插入回复").click()
     expect(desk.get_by_test_id("reply-text")).to_have_value(re.compile(re.escape(sentence[:20])))
     desk.screenshot(path=str(ARTIFACTS / "desk.png"))
-    shutil.copy(ARTIFACTS / "desk.png", PROJECT_ROOT / "docs" / "desk.png")  # the README's picture
     desk.get_by_test_id("reply-send").click()
     expect(desk.get_by_test_id("reply-text")).to_have_value("")
     desk.get_by_test_id("reply-text").fill("如还有疑问，欢迎再联系我们。")
@@ -187,7 +185,6 @@ def test_a_supervisor_sees_counts_charts_and_hot_questions(gateway_stack: Any, a
     expect(page.get_by_test_id("events")).to_contain_text("超时未答复")  # the seeded overdue demo ticket
     expect(page.get_by_test_id("error")).to_be_empty()
     page.screenshot(path=str(ARTIFACTS / "desk-supervision.png"), full_page=True)
-    shutil.copy(ARTIFACTS / "desk-supervision.png", PROJECT_ROOT / "docs" / "desk-supervision.png")
 
 
 def test_in_the_chat_a_resident_asks_how_the_ticket_is_going_and_rates_the_answer(gateway_stack: Any) -> None:
