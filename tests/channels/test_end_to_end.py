@@ -21,7 +21,7 @@ from hotline.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 DEMO_RESIDENT = {"name": "张演示", "id_number": "360102198503129014", "phone_last4": "0001"}
-POLICY_QUESTION = "异地就医备案需要什么材料？"
+POLICY_QUESTION = "异地就医备案能在哪里办？"
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
