@@ -57,6 +57,7 @@ SCENARIOS = {"policy": 0.45, "lookup": 0.20, "escalation": 0.10}  # the rest of 
 WECHAT_SHARE = 0.30
 THINK_SECONDS = (0.5, 2.0)
 TARGET_P95_MS = 500.0
+KEEPALIVE_SECONDS = 2.0
 LIFTED_LIMITS = {"GATEWAY_RATE_PER_SENDER": "1000000", "GATEWAY_RATE_PER_IP": "1000000",
                  "GATEWAY_SESSIONS_PER_IP": "1000000", "IDENTITY_FAILURES_PER_CLIENT": "1000000",
                  "IDENTITY_ID_NUMBERS_PER_CLIENT": "1000000"}
@@ -224,7 +225,9 @@ class LoadRun:
         results: list[TurnResult] = []
         budget = [max_requests]
         interval = self.residents.mean_turns() / rate
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: at httpx's default of 5 s a request
+        # could go out on a connection the server was closing, an error of the generator, not of the assistant.
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_SECONDS)
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), limits=limits) as client:
             started = time.perf_counter()
             conversations: list[asyncio.Task[None]] = []
@@ -242,8 +245,8 @@ class LoadRun:
     async def _converse(self, client: httpx.AsyncClient, script: Script, started: float,
                         results: list[TurnResult], budget: list[int]) -> None:
         sender = await self._session(client) if script.channel == "web" else f"oLoad{uuid.uuid4().hex[:20]}"
-        if sender is None:
-            results.append(TurnResult(time.perf_counter() - started, 0.0, script.channel, script.scenario, "session"))
+        if sender.startswith("session "):
+            results.append(TurnResult(time.perf_counter() - started, 0.0, script.channel, script.scenario, sender))
             return
         for text in script.turns:
             if budget[0] <= 0:
@@ -258,12 +261,15 @@ class LoadRun:
                 return  # a resident whose turn failed does not go on as if answered
             await asyncio.sleep(self.random.uniform(*THINK_SECONDS))
 
-    async def _session(self, client: httpx.AsyncClient) -> str | None:
+    async def _session(self, client: httpx.AsyncClient) -> str:
+        """A web session's sender token, or "session <what went wrong>" (counted as that kind of error)."""
+        response = await self._post(client, "/api/session")
+        if isinstance(response, str):
+            return f"session {response}"
         try:
-            response = await client.post(f"{self.url}/api/session")
-            return str(response.json()["sender"]) if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, KeyError):
-            return None
+            return str(response.json()["sender"])
+        except (ValueError, KeyError):
+            return "session without a sender"
 
     async def _post(self, client: httpx.AsyncClient, path: str, **request: Any) -> httpx.Response | str:
         """The response if it is a 200, else what went wrong, as the error kinds are counted."""

@@ -63,6 +63,13 @@ def test_failures_are_counted_by_kind(make_gateway: Callable[..., Gateway]) -> N
     assert figures.errors >= web_failures > 0 and not figures.within_target
 
 
+def test_a_web_session_refused_is_counted_with_its_status(make_gateway: Callable[..., Gateway]) -> None:
+    gateway = make_gateway(FakeRasa(), **{**LIFTED, "gateway_sessions_per_ip": 1})
+    run = LoadRun(gateway.url, gateway.settings.wechat_token.get_secret_value(), WeChatSink(), seed=5)
+    figures = asyncio.run(run.step(rate=10.0, duration=2.0, max_requests=12))
+    assert figures.errors_by_kind.get("session http 429", 0) > 0
+
+
 @pytest.mark.parametrize("url", ["http://10.0.0.8:8000", "http://example.org", "http://192.168.1.2"])
 def test_only_loopback_is_a_target(url: str) -> None:
     with pytest.raises(typer.BadParameter):
