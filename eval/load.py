@@ -244,9 +244,13 @@ class LoadRun:
 
     async def _converse(self, client: httpx.AsyncClient, script: Script, started: float,
                         results: list[TurnResult], budget: list[int]) -> None:
-        sender = await self._session(client) if script.channel == "web" else f"oLoad{uuid.uuid4().hex[:20]}"
-        if sender.startswith("session "):
-            results.append(TurnResult(time.perf_counter() - started, 0.0, script.channel, script.scenario, sender))
+        if script.channel == "web":
+            sender, failure = await self._session(client)
+        else:
+            sender, failure = f"oLoad{uuid.uuid4().hex[:20]}", None
+        if failure:
+            results.append(TurnResult(time.perf_counter() - started, 0.0, script.channel, script.scenario,
+                                      f"session {failure}"))
             return
         for text in script.turns:
             if budget[0] <= 0:
@@ -261,15 +265,15 @@ class LoadRun:
                 return  # a resident whose turn failed does not go on as if answered
             await asyncio.sleep(self.random.uniform(*THINK_SECONDS))
 
-    async def _session(self, client: httpx.AsyncClient) -> str:
-        """A web session's sender token, or "session <what went wrong>" (counted as that kind of error)."""
+    async def _session(self, client: httpx.AsyncClient) -> tuple[str, str | None]:
+        """A web session's sender token, or "" and what went wrong (as `_post` names it)."""
         response = await self._post(client, "/api/session")
         if isinstance(response, str):
-            return f"session {response}"
+            return "", response
         try:
-            return str(response.json()["sender"])
+            return str(response.json()["sender"]), None
         except (ValueError, KeyError):
-            return "session without a sender"
+            return "", "without a sender"
 
     async def _post(self, client: httpx.AsyncClient, path: str, **request: Any) -> httpx.Response | str:
         """The response if it is a 200, else what went wrong, as the error kinds are counted."""
