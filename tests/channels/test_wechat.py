@@ -11,7 +11,7 @@ import pytest
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from channels.wechat_text import MAX_TEXT_BYTES
+from channels.wechat_text import MAX_TEXT_BYTES, split_for_wechat
 from tests.channels.conftest import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN, Gateway
 from tests.channels.fakes import FakeRasa
 
@@ -203,7 +203,8 @@ def test_a_long_answer_is_split_within_wechat_limits_and_sent_in_order(
     with gateway.client() as client:
         response = post_plain(client, text_xml("住院报销政策", msg_id=5))
     assert response.text == "success"
-    sent = gateway.wechat_api.wait_for(3)
+    # Wait for every piece: the messages go out one by one, and stopping at the third raced the fourth.
+    sent = gateway.wechat_api.wait_for(len(split_for_wechat("\n".join(paragraphs))))
     pieces = [m["text"]["content"] for m in sent]
     assert len(pieces) >= 3
     assert all(len(p.encode()) <= MAX_TEXT_BYTES for p in pieces)
