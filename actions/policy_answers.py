@@ -89,7 +89,7 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(text=STARTING_UP_TEXT)
             return []
 
-        answer = compose_policy_answer(result)
+        answer = compose_policy_answer(result, maybe_out_of_scope=intent == "out_of_scope")
         # An account question about the rules (action_check_identity) or a question about reports
         # (action_escalate_to_human) is answered here, beside a button that does what the intent would have done.
         request = request_button(intent)
@@ -109,16 +109,19 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(text=text, buttons=[request, HUMAN_BUTTONS[0]], json_message=answer.payload)
             return []
 
-        if intent == "out_of_scope":
-            # The documents outrank the classifier: a question they do not answer either is outside the hotline's
-            # remit (养老金, 公积金 …), so it gets the polite "not our service" rather than an abstention.
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
-
         # "Related" passages are not an answer: like a refusal, the reply counts towards the hand-over. The topic
         # is kept, so a narrowing follow-up ("那退休的呢") still knows what it follows.
         keep_topic = [SlotSet("last_policy_topic", question.question),
                       SlotSet("last_region", result.region or question.region)] if answer.band == "related" else []
+        if intent == "out_of_scope":
+            # The documents outrank the classifier. Passages that may be related are shown under "this may not be
+            # a 医保 question" (the classifier is often wrong about 医保 questions in residents' words); with none,
+            # the question is outside the hotline's remit (养老金, 公积金 …). Neither counts as an abstention.
+            if answer.band == "related":
+                dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload)
+                return keep_topic
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         streak = int(tracker.get_slot("abstain_streak") or 0) + 1
         if streak < ABSTENTIONS_BEFORE_ESCALATION:
             dispatcher.utter_message(text=answer.text, buttons=answer.buttons, json_message=answer.payload)

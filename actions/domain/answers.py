@@ -56,6 +56,11 @@ ABSTAIN_TEXT = (
 )
 RELATED_INTRO = "抱歉，政策文件里没有找到对这个问题的确切规定。以下条文可能相关，仅供参考，不作为答复："
 RELATED_OUTRO = "如需准确答复，您可以换个说法再问，或转人工坐席为您解答。"
+# The classifier guessed "not a 医保 question" but the documents hold possibly related passages: say both.
+OUT_OF_SCOPE_RELATED_INTRO = (
+    "这个问题可能不在医保政策的范围内。如果您问的是医保方面的规定，政策文件里没有找到确切规定，"
+    "以下条文可能相关，仅供参考，不作为答复："
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,14 @@ class PolicyAnswer:
                 "abstain": self.abstain}
 
 
-def compose_policy_answer(result: SearchResult) -> PolicyAnswer:
-    """The reply for one search, by its band: the answer quoted and cited, possibly related passages, or a refusal."""
+def compose_policy_answer(result: SearchResult, *, maybe_out_of_scope: bool = False) -> PolicyAnswer:
+    """The reply for one search, by its band: the answer quoted and cited, possibly related passages, or a refusal.
+
+    ``maybe_out_of_scope``: the classifier took the question for one outside 医保, so related passages are
+    introduced as such.
+    """
     if result.band == "related" and result.passages:
-        return _related_reply(result)
+        return _related_reply(result, OUT_OF_SCOPE_RELATED_INTRO if maybe_out_of_scope else RELATED_INTRO)
     if result.abstain or not result.passages:
         return PolicyAnswer(ABSTAIN_TEXT, [], True, list(HUMAN_BUTTONS), band="refused")
 
@@ -97,9 +106,9 @@ def compose_policy_answer(result: SearchResult) -> PolicyAnswer:
     return PolicyAnswer("\n".join(lines), citations, False, band="confident")
 
 
-def _related_reply(result: SearchResult) -> PolicyAnswer:
+def _related_reply(result: SearchResult, intro: str) -> PolicyAnswer:
     shown = result.passages[:MAX_RELATED_PASSAGES]
-    lines = [RELATED_INTRO]
+    lines = [intro]
     lines.extend(f"· 【可能相关】{source_line(p)}：“{answering_quote(p, result.question, FURTHER_QUOTE_CHARS * 2)}”"
                  for p in shown)
     lines.append(RELATED_OUTRO)

@@ -109,6 +109,21 @@ def test_out_of_scope_question_the_documents_do_not_cover_is_declined_without_co
         assert session.scalars(select(Ticket)).all() == []
 
 
+def test_out_of_scope_guess_with_related_passages_shows_them_marked_without_counting(database, conversation) -> None:
+    # Residents' 医保 questions are often taken for out of scope (救助对象是怎么识别的): the possibly related
+    # passages are shown, under a reply that says the question may lie outside 医保, and nothing is counted.
+    tracker = conversation.tracker(LOOSELY_COVERED, "out_of_scope", slots={"abstain_streak": 1.0})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    payload = _payload(messages)
+    assert payload["band"] == "related" and payload["abstain"] is True and payload["citations"]
+    reply = conversation.texts(messages)
+    assert reply.startswith("这个问题可能不在医保政策的范围内") and "【可能相关】" in reply
+    assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
+    assert "abstain_streak" not in slots and slots["last_policy_topic"] == LOOSELY_COVERED
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
 def test_account_question_about_the_rules_is_answered_with_a_way_to_the_own_record(conversation) -> None:
     tracker = conversation.tracker("周口退休的人个人账户每个月划多少", "check_account_balance")
     messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
