@@ -649,7 +649,7 @@ def cross_validate(rows: dict[str, list[LabelledPassage]], questions: Sequence[Q
         model = fit_model([row for qid, group in rows.items() if fold_of[qid] != fold for row in group], l2=l2)
         for qid in (qid for qid in ids if fold_of[qid] == fold):
             group = rows[qid]
-            ranked = sorted(group, key=lambda row: -model.probability(row.features))
+            ranked = sorted(group, key=lambda row: -model.rank_score(row.features))
             confidence = model.probability(ranked[0].features) if ranked else 0.0
             outcomes.append(TopOutcome(confidence, answerable[qid], bool(ranked) and ranked[0].relevant,
                                        any(row.relevant for row in ranked[:SHOWN_PASSAGES["related"]])))

@@ -9,8 +9,8 @@
   reciprocal-rank fusion merges (``fused``);
 - ``hybrid`` then **reads** the best ``settings.rerank_candidates`` fused candidates against the question
   (``knowledge_base.answerability``: rare words covered, the best sentence, the kind of fact asked for) and
-  re-ranks them by the fitted probability that each answers the question;
-- that probability for the best passage is the result's ``confidence`` and sets its ``band``: ``confident``
+  re-ranks them by the fitted listwise ranking, and gives each the fitted probability that it answers the question;
+- that probability for the first passage is the result's ``confidence`` and sets its ``band``: ``confident``
   (answer), ``related`` (show as possibly related) or ``refused``; ``abstain`` is ``band != "confident"``. The
   decision is the same whatever ``method`` ranks the passages;
 - each passage carries ``lead``: the sentence(s) of it that carry the asked-for fact, quoted first to residents;
@@ -353,13 +353,14 @@ class KnowledgeBase:
         return WeightedTerms(tuple(groups), tuple(weights)), oov
 
     def _read(self, question: str, retrieval: _Retrieval) -> list[Candidate]:
-        """The best fused candidates, each read against the question, best probability first (stable)."""
+        """The best fused candidates, each read against the question, in the model's ranking (stable)."""
         positions = retrieval.fused_ids[: self.settings.rerank_candidates]
-        candidates = []
+        scored = []
         for rank, position in enumerate(positions, start=1):
             features = self._features(position, rank, retrieval)
-            candidates.append(Candidate(position, features, self.model.probability(features)))
-        return sorted(candidates, key=lambda c: -c.probability)
+            candidate = Candidate(position, features, self.model.probability(features))
+            scored.append((self.model.rank_score(features), candidate))
+        return [candidate for _, candidate in sorted(scored, key=lambda pair: -pair[0])]
 
     def _features(self, position: int, rank: int, retrieval: _Retrieval) -> PassageFeatures:
         q = retrieval.query_vector

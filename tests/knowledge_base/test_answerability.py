@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,3 +88,26 @@ def test_one_class_rows_are_refused_with_a_reason() -> None:
 def test_a_missing_model_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="hotline eval calibrate"):
         load_model(tmp_path / "missing.json")
+
+
+def test_the_ranking_puts_the_passage_that_answers_before_the_question_s_other_candidates() -> None:
+    rng = np.random.default_rng(1)
+
+    def noisy(base: PassageFeatures) -> PassageFeatures:
+        return PassageFeatures(*(max(0.0, v + e) for v, e in zip(base.vector(), rng.normal(0, 0.03, len(FEATURE_NAMES)))))
+
+    grouped = [LabelledPassage(f"q{n}", noisy(base), base is RELEVANT)
+               for n in range(20) for base in (UNRELATED, RELEVANT, UNRELATED)]
+    model = fit_model(grouped)
+    assert any(model.rank_weights)
+    for _ in range(5):
+        assert model.rank_score(noisy(RELEVANT)) > model.rank_score(noisy(UNRELATED))
+
+
+def test_a_model_saved_before_the_ranking_existed_ranks_by_probability(tmp_path: Path) -> None:
+    save_model(fit_model(rows()), tmp_path / "model.json")
+    data = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    del data["rank_weights"]
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_model(tmp_path / "old.json")
+    assert loaded.rank_score(RELEVANT) == loaded.probability(RELEVANT)
