@@ -179,6 +179,9 @@ def rewrite_follow_up(
     if any(word in change for word in _ASPECT_WORDS):
         return FollowUp(f"{prefix}{_strip_question_tail(topic)}{change}", region, True)
 
+    # "那产检呢", "单位交的那部分呢": a follow-up no rule can splice in is searched beside the previous topic.
+    if leans_on_context(text):
+        return _with_previous_topic(text, topic, region)
     return FollowUp(text.strip(), own_region, False)
 
 

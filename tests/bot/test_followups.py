@@ -85,3 +85,13 @@ def test_a_short_question_naming_no_topic_of_its_own_is_searched_with_the_previo
     follow_up = rewrite_follow_up("每年救助的限额会不会提高", previous_topic="南昌医疗救助标准全市统一吗",
                                   previous_region="南昌", detect_region=detect_region)
     assert follow_up == FollowUp("南昌医疗救助标准全市统一，每年救助的限额会不会提高", "南昌", True)
+
+
+def test_a_follow_up_no_rule_can_splice_in_is_searched_beside_the_previous_topic() -> None:
+    follow_up = rewrite_follow_up("那产检呢", previous_topic="南昌生小孩医保怎么报", previous_region="南昌",
+                                  detect_region=detect_region)
+    assert follow_up == FollowUp("南昌生小孩医保，那产检呢", "南昌", True)
+    # one that names topics of its own stands alone, and is not narrowed to the old region
+    own = rewrite_follow_up("异地就医能直接结算吗", previous_topic="南昌生小孩医保怎么报", previous_region="南昌",
+                            detect_region=detect_region)
+    assert own == FollowUp("异地就医能直接结算吗", None, False)
