@@ -14,8 +14,10 @@ import re
 # ("退休了个人账户还划钱吗") asks how things work; a terse lookup gets the documents' answer, its lookup a tap away.
 _OWN_RECORDS = re.compile(r"[我俺咱]|本人|自己|自家|帮|查|看看|看一?下")
 # Every report_fraud and complaint example states the matter or the wish to file it. A question without such a
-# wish ("举报的线索是不是都会查", "投诉了多久有回复") asks how reports are handled.
-_QUESTION = re.compile(r"吗|呢|[？?]|是不是|会不会|有没有|能不能|了没|没有$|多少|多久|怎么处理|咋处理")
+# wish ("举报的线索是不是都会查", "投诉了多久有回复", "会记我的信用不", "申请条件去哪看") asks how things are handled.
+_QUESTION = re.compile(
+    r"吗|呢|[？?]|是不是|会不会|有没有|能不能|了没|过没|没有$|[没不]$|多少|多久|怎么处理|咋处理|去哪|哪里|在哪|哪儿"
+)
 _WISH_TO_FILE = re.compile(
     r"我要|我想|想要|要(举报|投诉|反映)|帮我|[咋怎]么?(举报|投诉)|如何(举报|投诉)|找谁|哪里(举报|投诉)"
     r"|我来|我有|我发现|我知道|我怀疑"

@@ -155,7 +155,11 @@ def test_rating_words_are_read(text, rating) -> None:
 
 
 @pytest.mark.parametrize(("text", "intent"), [("南昌举报骗保的线索是不是都会查", "report_fraud"),
-                                              ("投诉医院乱收费以后多久会有处理结果", "complaint")])
+                                              ("投诉医院乱收费以后多久会有处理结果", "complaint"),
+                                              # colloquial questions: ending in 不 / 过没, or asking where
+                                              ("要是有人冒用我的医保卡骗保，会影响我的信用不", "report_fraud"),
+                                              ("冒用死人医保卡看病的，医保局查过没", "report_fraud"),
+                                              ("药店想申请医保定点，申请条件去哪看", "report_fraud")])
 def test_a_question_about_reports_is_answered_not_filed(database, conversation, text, intent) -> None:
     messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, intent))
     assert any("citations" in (m.get("custom") or {}) for m in messages)
