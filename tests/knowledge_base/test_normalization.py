@@ -17,8 +17,6 @@ from knowledge_base.normalization import normalize_question, normalize_with_offs
         ("ＤＲＧ是啥？打１２３９３", "DRG是什么?打12393"),
         ("异地就医被案要带撒", "异地就医备案要带撒"),
         ("住院报消比例", "住院报销比例"),
-        ("在周口门诊拿药中不中报", "在周口门诊拿药能不能报"),
-        ("睇门诊喺外省可唔可以直接埋单", "看门诊在外省可不可以直接结算"),
     ],
 )
 def test_resident_forms_become_the_documents_words(typed: str, read: str) -> None:
