@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import latest_intent, latest_text
 from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer
 from actions.domain.followups import FollowUp, rewrite_follow_up
-from actions.domain.phrasing import request_button
+from actions.domain.phrasing import asks_a_follow_up, request_button
 from actions.handover import escalate
 from actions.knowledge import knowledge_base, start_loading
 from casework.enums import TicketCategory
@@ -135,3 +135,19 @@ class ActionAnswerPolicy(Action):
 
 def _search(question: FollowUp) -> SearchResult:
     return knowledge_base().search(question.question, region=question.region)
+
+
+class ActionAcknowledge(Action):
+    """A yes or no outside any question: "what else can I do for you". The classifier sometimes takes a short
+    follow-up ("低保户呢", "不同级别的医院一样吗") for one; after a policy answer it is answered as the follow-up."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if tracker.get_slot("last_policy_topic") and asks_a_follow_up(latest_text(tracker)):
+            return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

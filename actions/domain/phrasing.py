@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from actions.domain.followups import looks_like_follow_up
+
 # Residents asking about their records speak of themselves or ask for a lookup: all account-lookup examples in
 # bot/data/nlu but a few terse ones ("医保账户余额") have one of these. A question with none
 # ("退休了个人账户还划钱吗") asks how things work; a terse lookup gets the documents' answer, its lookup a tap away.
@@ -33,6 +35,19 @@ def asks_about_rating_rules(text: str) -> bool:
     """A question about ratings, 差评 or 回访 (a policy question for the documents), not a rating to record."""
     text = text.strip()
     return not _chosen_by_button(text) and bool(_RATING_WORDS.search(text)) and bool(_RATING_QUESTION.search(text))
+
+
+# The words of a bare yes or no ("好的呀", "要的要的", "不用了", "没有啊"): what is left without them names something.
+_YES_NO_WORDS = re.compile(r"好|行|对|是|嗯|要|得|需|可以|不用|没有|没|不|冇|了|的|吧|哦|噢|呀|啊|嘞|呢|吗|那|就|这样|谢谢|算|ok", re.I)
+_NOT_WORDS = re.compile(r"[\s，。？！?!,.、…~]+")
+
+
+def asks_a_follow_up(text: str) -> bool:
+    """A short message leaning on the previous question that names something ("低保户呢", "不同级别的医院一样吗"),
+    not a bare yes or no, however the classifier read it."""
+    text = text.strip()
+    return (not _chosen_by_button(text) and looks_like_follow_up(text)
+            and bool(_YES_NO_WORDS.sub("", _NOT_WORDS.sub("", text))))
 
 
 # The button that does what the intent would have done, shown beside an answer from the documents.

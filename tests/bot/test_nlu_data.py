@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.domain.phrasing import asks_about_own_records, asks_how_filing_works
+from actions.domain.phrasing import asks_a_follow_up, asks_about_own_records, asks_how_filing_works
 from hotline.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "bot" / "data"
@@ -251,6 +251,13 @@ def test_reports_and_complaints_are_never_mere_questions_about_filing(nlu: NluDa
     filed = [ex.text for ex in nlu.examples if ex.intent in {"report_fraud", "complaint"}]
 
     assert [text for text in filed if asks_how_filing_works(text)] == []
+
+
+def test_no_taught_yes_or_no_reads_as_a_follow_up_question(nlu: NluData) -> None:
+    # The premise of action_acknowledge: what it answers as a follow-up is never a taught yes or no.
+    yes_no = [ex.text for ex in nlu.examples if ex.intent in {"affirm", "deny"}]
+
+    assert yes_no and [text for text in yes_no if asks_a_follow_up(text)] == []
 
 
 def test_parse_example_reads_both_annotation_forms() -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from actions.policy_answers import ActionAnswerPolicy
+from actions.policy_answers import ActionAcknowledge, ActionAnswerPolicy
 from casework.db import session_scope
 from casework.enums import TicketCategory
 from casework.models import Ticket
@@ -157,3 +157,17 @@ def test_possibly_related_passages_are_shown_as_such_and_count_towards_a_person(
     tracker = conversation.tracker(LOOSELY_COVERED, slots={"abstain_streak": 1.0})
     _, slots = conversation.run(ActionAnswerPolicy(), tracker)
     assert slots["abstain_streak"] == 0 and slots["ticket_number"]
+
+
+def test_a_follow_up_taken_for_a_yes_or_no_is_answered_as_a_follow_up(conversation) -> None:
+    tracker = conversation.tracker("那职工呢", "deny", slots={"last_policy_topic": COVERED, "last_region": "周口"})
+    messages, slots = conversation.run(ActionAcknowledge(), tracker)
+    assert _payload(messages)["citations"]
+    assert slots["last_policy_topic"] == "周口职工医保住院报销比例是多少"
+
+
+@pytest.mark.parametrize(("text", "intent"), [("好的呀", "affirm"), ("不用了", "deny"), ("/deny", "deny")])
+def test_a_plain_yes_or_no_is_asked_what_else(conversation, text, intent) -> None:
+    tracker = conversation.tracker(text, intent, slots={"last_policy_topic": COVERED, "last_region": "周口"})
+    messages, slots = conversation.run(ActionAcknowledge(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_anything_else"] and slots == {}
