@@ -89,7 +89,9 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(text=STARTING_UP_TEXT)
             return []
 
-        answer = compose_policy_answer(result, maybe_out_of_scope=intent == "out_of_scope")
+        # A follow-up of a policy question is about 医保 whatever the classifier guessed.
+        maybe_out_of_scope = intent == "out_of_scope" and not question.is_follow_up
+        answer = compose_policy_answer(result, maybe_out_of_scope=maybe_out_of_scope)
         # An account question about the rules (action_check_identity) or a question about reports
         # (action_escalate_to_human) is answered here, beside a button that does what the intent would have done.
         request = request_button(intent)

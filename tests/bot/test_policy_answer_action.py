@@ -124,6 +124,13 @@ def test_out_of_scope_guess_with_related_passages_shows_them_marked_without_coun
         assert session.scalars(select(Ticket)).all() == []
 
 
+def test_a_follow_up_taken_for_out_of_scope_is_not_called_out_of_scope(conversation) -> None:
+    tracker = conversation.tracker("那材料呢", "out_of_scope", slots={"last_policy_topic": "异地就医备案怎么办"})
+    messages, _ = conversation.run(ActionAnswerPolicy(), tracker)
+    reply = conversation.texts(messages)
+    assert _payload(messages)["citations"] and "可能不在医保政策的范围内" not in reply
+
+
 def test_account_question_about_the_rules_is_answered_with_a_way_to_the_own_record(conversation) -> None:
     tracker = conversation.tracker("周口退休的人个人账户每个月划多少", "check_account_balance")
     messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
