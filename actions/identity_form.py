@@ -21,7 +21,8 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.conversation import actor, client_key, latest_intent, latest_text
-from actions.domain.phrasing import asks_about_own_records
+from actions.domain.phrasing import asks_about_own_records, asks_how_a_rule_applies
+from actions.policy_answers import tell_the_rule
 from casework.db import session_scope
 from casework.id_numbers import IdNumberCheck, check_id_number, check_phone_last4
 from casework.identity_input import (
@@ -65,7 +66,8 @@ class ActionCheckIdentity(Action):
     """Before an account question: is the resident verified, still to be verified, or locked out?
 
     A verified resident gets their records whatever the wording. Anyone else is asked for an ID number only
-    when the question is about their own records; a question about the rules goes to the documents.
+    when the question is about their own records; a question about the rules goes to the documents. One about
+    their own records that asks how a rule applies ("我个人账户还照常进钱不") gets the rule too, before the form.
     """
 
     def name(self) -> str:
@@ -87,6 +89,8 @@ class ActionCheckIdentity(Action):
             # The rules add the general refusal and the offer of a human (utter_verification_locked).
             dispatcher.utter_message(text=lock.retry_text)
             return [*events, SlotSet("identity_status", LOCKED)]
+        if asks_how_a_rule_applies(latest_text(tracker)):
+            await tell_the_rule(dispatcher, tracker)
         # A fresh form every time: nothing half-typed in an abandoned attempt is reused.
         return [*events, SlotSet("identity_status", UNVERIFIED), *(SlotSet(slot, None) for slot in IDENTITY_SLOTS)]
 

@@ -44,6 +44,12 @@ def knowledge_base() -> "KnowledgeBase":
         raise
 
 
+def loaded_knowledge_base() -> "KnowledgeBase | None":
+    """The knowledge base if it has finished loading, without waiting: for answers that are only an aside."""
+    loading = start_loading()
+    return loading.result() if loading.done() and loading.exception() is None else None
+
+
 def _load_into(future: "Future[KnowledgeBase]") -> None:
     try:
         from knowledge_base.search import KnowledgeBase

@@ -13,11 +13,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_intent, latest_text
-from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer
+from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer, compose_rule_aside
 from actions.domain.followups import FollowUp, rewrite_follow_up
 from actions.domain.phrasing import asks_a_follow_up, request_button
 from actions.handover import escalate
-from actions.knowledge import knowledge_base, start_loading
+from actions.knowledge import knowledge_base, loaded_knowledge_base, start_loading
 from casework.enums import TicketCategory
 from hotline.privacy import install_log_masking
 from knowledge_base.errors import EmptyQuestionError
@@ -133,6 +133,23 @@ class ActionAnswerPolicy(Action):
         dispatcher.utter_message(text=answer.text, json_message=answer.payload)
         logger.info("no answer %d times in a row (latest intent %s, band %s): escalating", streak, intent, answer.band)
         return [SlotSet("abstain_streak", 0.0), *keep_topic, *escalate(dispatcher, tracker, TicketCategory.UNANSWERED)]
+
+
+async def tell_the_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Before the identity check for a first-person question that asks how a rule applies ("我个人账户还照常进钱
+    不"): the rule from the documents, or possibly related passages, so the resident has it whichever was meant.
+    Said only when the documents are loaded and the message carries no personal details; never a refusal."""
+    kb = loaded_knowledge_base()
+    entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    if kb is None or entities & _PERSONAL_ENTITIES:
+        return
+    try:
+        result = await asyncio.to_thread(kb.search, latest_text(tracker))
+    except EmptyQuestionError:
+        return
+    aside = compose_rule_aside(result)
+    if aside is not None:
+        dispatcher.utter_message(text=aside.text, json_message=aside.payload)
 
 
 def _search(question: FollowUp) -> SearchResult:

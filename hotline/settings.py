@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     rrf_sentence_weight: float = 1.0
     rrf_paraphrase_weight: float = 0.0
     # The best fused candidates the answerability model reads and re-ranks.
-    rerank_candidates: int = 10
+    rerank_candidates: int = 15
     max_question_chars: int = 500
     # Written by `hotline eval calibrate` (fitted on the training split, thresholds by cross-validation);
     # committed so a fresh clone answers the same way.

@@ -61,6 +61,10 @@ OUT_OF_SCOPE_RELATED_INTRO = (
     "这个问题可能不在医保政策的范围内。如果您问的是医保方面的规定，政策文件里没有找到确切规定，"
     "以下条文可能相关，仅供参考，不作为答复："
 )
+# A first-person question that asks how a rule applies, before the identity check for the record itself.
+RULE_ASIDE_INTRO = "如果您想了解的是一般规定，政策文件中是这样写的："
+RULE_ASIDE_RELATED_INTRO = "如果您想了解的是一般规定，政策文件里没有找到确切规定，以下条文可能相关，仅供参考："
+RULE_ASIDE_OUTRO = "如需查询您本人的记录，请按下面的提示核实身份。"
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,30 @@ def compose_policy_answer(result: SearchResult, *, maybe_out_of_scope: bool = Fa
     return PolicyAnswer("\n".join(lines), citations, False, band="confident")
 
 
+def compose_rule_aside(result: SearchResult) -> PolicyAnswer | None:
+    """The rule for a resident who asked about their own case, said before their record is looked up: the answer
+    with its source, or possibly related passages so marked; nothing when the documents hold nothing related."""
+    if result.band == "confident" and result.passages:
+        best = result.passages[0]
+        lines = [RULE_ASIDE_INTRO, f"“{answering_quote(best, result.question)}”", f"（来源：{source_line(best)}）",
+                 RULE_ASIDE_OUTRO]
+        return PolicyAnswer("\n".join(lines), [citation(best)], False, band="confident")
+    if result.band == "related" and result.passages:
+        shown = result.passages[:MAX_RELATED_PASSAGES]
+        lines = [RULE_ASIDE_RELATED_INTRO, *_related_lines(shown, result.question), RULE_ASIDE_OUTRO]
+        return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, band="related")
+    return None
+
+
 def _related_reply(result: SearchResult, intro: str) -> PolicyAnswer:
     shown = result.passages[:MAX_RELATED_PASSAGES]
-    lines = [intro]
-    lines.extend(f"· 【可能相关】{source_line(p)}：“{answering_quote(p, result.question, FURTHER_QUOTE_CHARS * 2)}”"
-                 for p in shown)
-    lines.append(RELATED_OUTRO)
+    lines = [intro, *_related_lines(shown, result.question), RELATED_OUTRO]
     return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, list(HUMAN_BUTTONS), band="related")
+
+
+def _related_lines(passages: list[Passage], question: str) -> list[str]:
+    return [f"· 【可能相关】{source_line(p)}：“{answering_quote(p, question, FURTHER_QUOTE_CHARS * 2)}”"
+            for p in passages]
 
 
 def answering_quote(passage: Passage, question: str, limit: int = MAX_QUOTE_CHARS) -> str:

@@ -15,6 +15,17 @@ from actions.domain.followups import looks_like_follow_up
 # bot/data/nlu but a few terse ones ("医保账户余额") have one of these. A question with none
 # ("退休了个人账户还划钱吗") asks how things work; a terse lookup gets the documents' answer, its lookup a tap away.
 _OWN_RECORDS = re.compile(r"[我俺咱]|本人|自己|自家|帮|查|看看|看一?下")
+# A resident can ask a rule in the first person: "公司缓交的那几个月，我个人账户还照常进钱不", "俺家是低保户，交医保
+# 政府给掏钱不". Such questions speak of what happens as a rule (每月, 照常, 还进不进, 政府给不给) and not of the state
+# of one record (了没, 到账, 余额, 还能用不). 2 of the 395 taught lookups read so (我每个月医保扣多少钱, 我个人账户每月
+# 划入多少): asked either way, so the rule beside the identity check is of use there too.
+_RULE_WORDS = re.compile(
+    r"每个?月|每年|照常|还(?:进|给|划|打|算|管)|政府|掏钱|怎么算|标准|比例|规定|政策|按什么|怎么[划记计]|([^是有能])不\1"
+)
+_RECORD_STATE = re.compile(
+    r"了没|了吗|没有$|[没不]了$|成功|到账|状态|记录|余额|剩|查|帮我|看看|看一?下|激活|通过|上次|去年|今年|这个月|上个月"
+    r"|明细|几年|交到|能用|还在|够不够|是不是没|多久"
+)
 # Every report_fraud and complaint example states the matter or the wish to file it. A question without such a
 # wish ("举报的线索是不是都会查", "投诉了多久有回复", "会记我的信用不", "申请条件去哪看") asks how things are handled.
 _QUESTION = re.compile(
@@ -71,6 +82,12 @@ def _chosen_by_button(text: str) -> bool:
 def asks_about_own_records(text: str) -> bool:
     text = text.strip()
     return not text or _chosen_by_button(text) or bool(_OWN_RECORDS.search(text))
+
+
+def asks_how_a_rule_applies(text: str) -> bool:
+    """A question about one's own records that asks how a rule treats one's case, not what a record holds."""
+    text = text.strip()
+    return not _chosen_by_button(text) and bool(_RULE_WORDS.search(text)) and not _RECORD_STATE.search(text)
 
 
 def asks_how_filing_works(text: str) -> bool:

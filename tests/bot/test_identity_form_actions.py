@@ -11,6 +11,7 @@ from actions.identity_form import (
     extract_id_number,
     extract_name,
 )
+from actions.knowledge import knowledge_base
 from casework.db import session_scope
 from casework.enums import LookupKind, LookupOutcome
 from casework.models import AuditRecord
@@ -170,6 +171,36 @@ def test_a_question_about_the_rules_needs_no_identity(database, conversation, te
 def test_a_question_about_the_own_record_asks_for_identity(database, conversation, text) -> None:
     _, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
     assert slots["identity_status"] == "unverified"
+
+
+@pytest.mark.parametrize("text", ["单位给我交的那份医保还进不进我个人账户", "俺家是低保户，在周口交医保政府给掏钱不"])
+def test_a_first_person_question_about_a_rule_gets_the_rule_before_the_form(database, conversation, text) -> None:
+    knowledge_base()  # loaded, as on a running action server
+    messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
+
+    assert slots["identity_status"] == "unverified" and slots["pending_lookup"] == "check_account_balance"
+    [aside] = messages
+    assert aside["custom"]["band"] in {"confident", "related"} and aside["custom"]["citations"]
+    assert aside["text"].startswith("如果您想了解的是一般规定") and "核实身份" in aside["text"]
+    if aside["custom"]["band"] == "related":
+        assert "【可能相关】" in aside["text"]
+
+
+@pytest.mark.parametrize("text", ["我的个人账户还有多少钱", "我个人账户这个月到账了没", "我退休了每个月的钱到账没"])
+def test_a_question_about_the_state_of_a_record_gets_no_rule(database, conversation, text) -> None:
+    knowledge_base()
+    messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
+
+    assert slots["identity_status"] == "unverified" and messages == []
+
+
+def test_personal_details_are_never_searched_for_a_rule(database, conversation) -> None:
+    knowledge_base()
+    tracker = conversation.tracker("我叫张三，我个人账户每月划入多少", "check_account_balance",
+                                   entities=[{"entity": "person_name", "value": "张三"}])
+    messages, slots = conversation.run(ActionCheckIdentity(), tracker)
+
+    assert slots["identity_status"] == "unverified" and messages == []
 
 
 def test_a_verified_resident_gets_the_record_whatever_the_wording(database, conversation) -> None:

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.domain.phrasing import asks_a_follow_up, asks_about_own_records, asks_how_filing_works
+from actions.domain.phrasing import (
+    asks_a_follow_up,
+    asks_about_own_records,
+    asks_how_a_rule_applies,
+    asks_how_filing_works,
+)
 from hotline.settings import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "bot" / "data"
@@ -244,6 +249,16 @@ def test_account_lookups_speak_of_the_residents_own_records(nlu: NluData) -> Non
     without = [text for text in lookups if not asks_about_own_records(text)]
 
     assert len(without) <= 0.03 * len(lookups), without
+
+
+def test_few_taught_lookups_read_as_asking_how_a_rule_applies(nlu: NluData) -> None:
+    # The premise of the rule said before the identity form: taught lookups of a record's state never read so;
+    # the two that do ask "how much each month", which the rule answers as well as the record.
+    lookups = [ex.text for ex in nlu.examples if ex.intent in CRUX_INTENTS - {"policy_question"}]
+    rule_like = [text for text in lookups if asks_about_own_records(text) and asks_how_a_rule_applies(text)]
+
+    assert len(lookups) > 300 and len(rule_like) <= 2, rule_like
+    assert all("每个月" in text or "每月" in text for text in rule_like), rule_like
 
 
 def test_reports_and_complaints_are_never_mere_questions_about_filing(nlu: NluData) -> None:
