@@ -117,6 +117,16 @@ def test_a_question_about_ratings_is_answered_from_the_documents_not_recorded(wa
     assert payload["citations"] and "10个工作日" in texts(replies)
 
 
+def test_a_first_person_question_about_a_rule_gets_the_rule_before_any_identity_check(warm_bot_stack) -> None:
+    # Whether the classifier takes it for a lookup (identity form) or a policy question, the rule comes first.
+    replies = say(warm_bot_stack, f"rule-{uuid.uuid4().hex}", "单位给我交的那份医保还进不进我个人账户")
+    cited = [i for i, r in enumerate(replies) if "citations" in (r.get("custom") or {})]
+    assert cited, texts(replies)
+    assert any("个人账户" in c["text"] for c in replies[cited[0]]["custom"]["citations"])
+    identity_asked = [i for i, r in enumerate(replies) if "核实您的身份" in (r.get("text") or "")]
+    assert all(cited[0] < i for i in identity_asked)
+
+
 def test_a_narrowing_follow_up_keeps_the_region_of_the_previous_question(warm_bot_stack) -> None:
     sender = f"narrow-{uuid.uuid4().hex}"
     say(warm_bot_stack, sender, "周口职工医保个人账户是怎么划入的")
