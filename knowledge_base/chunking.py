@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from knowledge_base.headings import Heading, is_numbered_item, parse_heading
 from knowledge_base.types import Chunk, Document
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: a date with a blanked-out year (20_年12月30日) ends its line
 MIN_CHARS = 150
 MAX_CHARS = 500
 TINY_SECTION_CHARS = 60  # a signature or a date line alone is not worth a passage: it joins its neighbour

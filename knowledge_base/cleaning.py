@@ -33,8 +33,9 @@ _SENTENCE_PUNCTUATION = re.compile(r"[，。；：！？,;:!?]")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _JOINABLE_END = re.compile(rf"[{_CJK}“《（(、]$")
 _JOINABLE_START = re.compile(rf"^[{_CJK}，。、；：）)”》％%]")
-# A document number or a date ends its line on purpose, though it ends on a Chinese character.
-_STANDALONE_LINE = re.compile(r"(〔\d{4}〕\d+号|\d{4}年\d{1,2}月(\d{1,2}日)?|\d{4}年)$")
+# A document number or a date ends its line on purpose, though it ends on a Chinese character. Published copies
+# blank out part of a year ("20_年12月30日"): still a date.
+_STANDALONE_LINE = re.compile(r"(〔\d{4}〕\d+号|(\d{4}|\d{2}_)年\d{1,2}月(\d{1,2}日)?|\d{4}年)$")
 _HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 
 

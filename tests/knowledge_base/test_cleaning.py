@@ -94,3 +94,10 @@ def test_repeats_of_the_document_title_are_dropped(zhoukou: str) -> None:
 def test_clean_text_on_a_small_example() -> None:
     raw = "您当前所在位置: 首页>政策\n\n一、参保缴费\n\n居民医保由个人缴费,政府按规定给予补助(含困难群众资\n\n助参保)。\n- 3 -\n扫码浏览"
     assert clean_text(raw) == "一、参保缴费\n居民医保由个人缴费，政府按规定给予补助（含困难群众资助参保）。"
+
+
+def test_a_date_with_a_blanked_out_year_ends_its_line() -> None:
+    # 阳江's report signs off "20_年12月30日" right before its next part: the part must not be glued to the date.
+    yangjiang = cleaned("yangjiang-medical-insurance-work-plan").split("\n")
+
+    assert "20_年12月30日" in yangjiang and "广东省医保对接工作计划8" in yangjiang
