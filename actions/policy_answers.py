@@ -61,8 +61,7 @@ class ActionAnswerPolicy(Action):
     ) -> list[EventType]:
         text = latest_text(tracker).strip()
         intent = latest_intent(tracker)
-        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        if intent == "inform" and entities & _PERSONAL_ENTITIES:
+        if intent == "inform" and _carries_personal_details(tracker):
             # Personal details outside a lookup are never sent to retrieval (nor written to its logs).
             dispatcher.utter_message(text=WHICH_RECORD_TEXT)
             return []
@@ -140,8 +139,7 @@ async def tell_the_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     不"): the rule from the documents, or possibly related passages, so the resident has it whichever was meant.
     Said only when the documents are loaded and the message carries no personal details; never a refusal."""
     kb = loaded_knowledge_base()
-    entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-    if kb is None or entities & _PERSONAL_ENTITIES:
+    if kb is None or _carries_personal_details(tracker):
         return
     try:
         result = await asyncio.to_thread(kb.search, latest_text(tracker))
@@ -150,6 +148,11 @@ async def tell_the_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> N
     aside = compose_rule_aside(result)
     if aside is not None:
         dispatcher.utter_message(text=aside.text, json_message=aside.payload)
+
+
+def _carries_personal_details(tracker: Tracker) -> bool:
+    """The latest message names a person or gives an ID or phone number: it is never sent to retrieval."""
+    return bool({e.get("entity") for e in tracker.latest_message.get("entities") or []} & _PERSONAL_ENTITIES)
 
 
 def _search(question: FollowUp) -> SearchResult:

@@ -96,11 +96,7 @@ def compose_policy_answer(result: SearchResult, *, maybe_out_of_scope: bool = Fa
     best, *others = result.passages
     further = [p for p in others if _is_further_source(p, best)][:MAX_FURTHER_SOURCES]
 
-    lines = [
-        f"{_lead(best)}",
-        f"“{answering_quote(best, result.question)}”",
-        f"（来源：{source_line(best)}）",
-    ]
+    lines = [_lead(best), *_quoted_with_source(best, result.question)]
     if further:
         lines.append("相关规定还可参考：")
         lines.extend(
@@ -115,25 +111,26 @@ def compose_rule_aside(result: SearchResult) -> PolicyAnswer | None:
     with its source, or possibly related passages so marked; nothing when the documents hold nothing related."""
     if result.band == "confident" and result.passages:
         best = result.passages[0]
-        lines = [RULE_ASIDE_INTRO, f"“{answering_quote(best, result.question)}”", f"（来源：{source_line(best)}）",
-                 RULE_ASIDE_OUTRO]
+        lines = [RULE_ASIDE_INTRO, *_quoted_with_source(best, result.question), RULE_ASIDE_OUTRO]
         return PolicyAnswer("\n".join(lines), [citation(best)], False, band="confident")
     if result.band == "related" and result.passages:
-        shown = result.passages[:MAX_RELATED_PASSAGES]
-        lines = [RULE_ASIDE_RELATED_INTRO, *_related_lines(shown, result.question), RULE_ASIDE_OUTRO]
-        return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, band="related")
+        # The identity form follows at once: no 转人工 buttons in between.
+        return _related_reply(result, RULE_ASIDE_RELATED_INTRO, outro=RULE_ASIDE_OUTRO, buttons=[])
     return None
 
 
-def _related_reply(result: SearchResult, intro: str) -> PolicyAnswer:
+def _quoted_with_source(passage: Passage, question: str) -> list[str]:
+    return [f"“{answering_quote(passage, question)}”", f"（来源：{source_line(passage)}）"]
+
+
+def _related_reply(result: SearchResult, intro: str, *, outro: str = RELATED_OUTRO,
+                   buttons: list[dict[str, str]] = HUMAN_BUTTONS) -> PolicyAnswer:
     shown = result.passages[:MAX_RELATED_PASSAGES]
-    lines = [intro, *_related_lines(shown, result.question), RELATED_OUTRO]
-    return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, list(HUMAN_BUTTONS), band="related")
-
-
-def _related_lines(passages: list[Passage], question: str) -> list[str]:
-    return [f"· 【可能相关】{source_line(p)}：“{answering_quote(p, question, FURTHER_QUOTE_CHARS * 2)}”"
-            for p in passages]
+    lines = [intro]
+    lines.extend(f"· 【可能相关】{source_line(p)}：“{answering_quote(p, result.question, FURTHER_QUOTE_CHARS * 2)}”"
+                 for p in shown)
+    lines.append(outro)
+    return PolicyAnswer("\n".join(lines), [citation(p) for p in shown], True, list(buttons), band="related")
 
 
 def answering_quote(passage: Passage, question: str, limit: int = MAX_QUOTE_CHARS) -> str:
