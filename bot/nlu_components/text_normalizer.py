@@ -12,10 +12,11 @@ runs in its own environment (``.venv-rasa``) where the project's packages are no
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -42,10 +43,10 @@ def _load_normalization():  # type: ignore[no-untyped-def]
 class TextNormalizer(GraphComponent):
     """Rewrites each message's text in place before tokenisation (no features, nothing to train)."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        # Bump when the rules change so Rasa's training cache does not reuse texts normalised the old way.
-        return {"rules_version": 1}
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """The rules' source joins Rasa's cache key, so editing them retrains on texts normalised the new way."""
+        return hashlib.sha256(_NORMALIZATION_FILE.read_bytes()).hexdigest()
 
     @classmethod
     def create(

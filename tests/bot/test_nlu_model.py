@@ -6,6 +6,7 @@ NLU path as `/model/parse`. Skipped when the model or the Rasa venv is missing (
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from typing import Any
@@ -68,3 +69,17 @@ def test_unseen_sentence_is_understood(parses: list[dict[str, Any]], index: int,
     assert parse["intent"]["name"] == intent, parse["intent_ranking"][:3]
     found = {entity["entity"]: entity["value"] for entity in parse["entities"]}
     assert {name: found.get(name) for name in entities} == entities
+
+
+def test_rasas_training_cache_key_follows_the_normalisation_rules() -> None:
+    """Rasa reuses a cached component when its config and inputs are unchanged; the rules' source is part of the
+    key, so editing knowledge_base/normalization.py retrains on texts normalised the new way."""
+    settings = get_settings()
+    python = settings.rasa_executable.parent / "python"
+    if not python.exists():
+        pytest.skip(f"needs the Rasa venv {python} (make bot)")
+    script = "from nlu_components.text_normalizer import TextNormalizer; print(TextNormalizer.fingerprint_addon({}))"
+    completed = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True,
+                               timeout=120, cwd=settings.rasa_model_dir.parent)
+    rules = settings.rasa_model_dir.parents[1] / "knowledge_base" / "normalization.py"
+    assert completed.stdout.strip().splitlines()[-1] == hashlib.sha256(rules.read_bytes()).hexdigest()
