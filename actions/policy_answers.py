@@ -21,7 +21,7 @@ from actions.knowledge import knowledge_base, loaded_knowledge_base, start_loadi
 from casework.enums import TicketCategory
 from hotline.privacy import install_log_masking
 from knowledge_base.errors import EmptyQuestionError
-from knowledge_base.regions import detect_region
+from knowledge_base.regions import detect_region, names_other_place
 from knowledge_base.types import SearchResult
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class ActionAnswerPolicy(Action):
             previous_topic=tracker.get_slot("last_policy_topic"),
             previous_region=tracker.get_slot("last_region"),
             detect_region=detect_region,
+            names_other_place=names_other_place,
         )
         if question.is_follow_up:
             logger.info("follow-up %r rewritten as %r (region %s)", text, question.question, question.region)

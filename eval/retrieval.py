@@ -111,10 +111,11 @@ def search_text(question: Question) -> tuple[str, str | None]:
     if not context:
         return question.question, None
     from actions.domain.followups import rewrite_follow_up
-    from knowledge_base.regions import detect_region
+    from knowledge_base.regions import detect_region, names_other_place
 
     rewritten = rewrite_follow_up(question.question, previous_topic=context[-1],
-                                  previous_region=detect_region(context[-1]), detect_region=detect_region)
+                                  previous_region=detect_region(context[-1]), detect_region=detect_region,
+                                  names_other_place=names_other_place)
     return rewritten.question, rewritten.region
 
 

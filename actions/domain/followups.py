@@ -1,11 +1,11 @@
 """Rewriting elliptical follow-up questions ("那职工呢？", "周口呢？", "这个要多久？") into full questions.
 
 Retrieval sees one message at a time, so a follow-up only finds the right passage once it carries the previous
-question's topic and region. Everything here is a pure function of strings: the region detector is passed in
-(``knowledge_base.regions.detect_region`` in production) so the rules can be tested on their own.
+question's topic and region. Everything here is a pure function of strings: the region detector and the test for places with no document
+are passed in (``knowledge_base.regions.detect_region`` and ``names_other_place`` in production).
 
     rewrite_follow_up("那职工呢？", previous_topic="居民医保住院报销比例是多少", previous_region="周口",
-                      detect_region=detect_region)
+                      detect_region=detect_region, names_other_place=names_other_place)
     → FollowUp(question="职工医保住院报销比例是多少", region="周口", is_follow_up=True)
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 RegionDetector = Callable[[str], "str | None"]
+PlaceTest = Callable[[str], bool]
 
 # Terms that stand in for each other: "那职工呢" after a 居民 question swaps 居民 → 职工 in the old question.
 # Longer terms first inside a group so "城乡居民" is replaced whole, not just its "居民".
@@ -139,6 +140,7 @@ def rewrite_follow_up(
     previous_topic: str | None,
     previous_region: str | None,
     detect_region: RegionDetector,
+    names_other_place: PlaceTest,
 ) -> FollowUp:
     """Turn a follow-up into a self-contained question using the previous topic and region.
 
@@ -146,6 +148,12 @@ def rewrite_follow_up(
     it names itself: a new full question must not be narrowed to a place the resident did not mention.
     """
     own_region = detect_region(text)
+    if previous_topic and not own_region and names_other_place(text) and (
+            looks_like_follow_up(text) or leans_on_context(text)):
+        # "那北京呢" after a 南昌 question: the topic carries over, the region does not, so the search reads a place
+        # the documents do not cover instead of passing 南昌's rule off as 北京's.
+        topic = _remove_region(previous_topic, previous_region, detect_region)
+        return FollowUp(f"{_strip_question_tail(topic)}，{text.strip()}", None, True)
     if previous_topic and not own_region and previous_region and narrows_previous(text):
         # "那退休的人个人账户每个月划多少" after a 周口 question: a full question of its own, in the same place.
         return FollowUp(text.strip(), previous_region, True)

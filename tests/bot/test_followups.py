@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from actions.domain.followups import FollowUp, looks_like_follow_up, rewrite_follow_up
-from knowledge_base.regions import detect_region
+from knowledge_base.regions import detect_region, names_other_place
 
 
 def rewrite(text: str, topic: str | None, region: str | None):  # type: ignore[no-untyped-def]
-    return rewrite_follow_up(text, previous_topic=topic, previous_region=region, detect_region=detect_region)
+    return rewrite_follow_up(text, previous_topic=topic, previous_region=region, detect_region=detect_region,
+                             names_other_place=names_other_place)
 
 
 def test_population_follow_up_swaps_residents_for_employees() -> None:
@@ -71,27 +72,32 @@ def test_full_questions_are_not_follow_ups(text: str) -> None:
 
 def test_a_longer_question_that_leans_on_the_previous_one_keeps_its_region() -> None:
     # given a 周口 question, when the resident narrows it in a full sentence of their own
-    follow_up = rewrite_follow_up("那退休的人个人账户每个月划多少", previous_topic="周口职工医保个人账户怎么划入",
-                                  previous_region="周口", detect_region=detect_region)
+    follow_up = rewrite("那退休的人个人账户每个月划多少", "周口职工医保个人账户怎么划入", "周口")
     # then it is searched as written, in 周口
     assert (follow_up.question, follow_up.region, follow_up.is_follow_up) == ("那退休的人个人账户每个月划多少", "周口", True)
     # and a full question naming its own place is not narrowed to the old one
-    own = rewrite_follow_up("那南昌退休人员个人账户每个月划多少", previous_topic="周口职工医保个人账户怎么划入",
-                            previous_region="周口", detect_region=detect_region)
+    own = rewrite("那南昌退休人员个人账户每个月划多少", "周口职工医保个人账户怎么划入", "周口")
     assert own.region == "南昌"
 
 
 def test_a_short_question_naming_no_topic_of_its_own_is_searched_with_the_previous_one() -> None:
-    follow_up = rewrite_follow_up("每年救助的限额会不会提高", previous_topic="南昌医疗救助标准全市统一吗",
-                                  previous_region="南昌", detect_region=detect_region)
+    follow_up = rewrite("每年救助的限额会不会提高", "南昌医疗救助标准全市统一吗", "南昌")
     assert follow_up == FollowUp("南昌医疗救助标准全市统一，每年救助的限额会不会提高", "南昌", True)
 
 
 def test_a_follow_up_no_rule_can_splice_in_is_searched_beside_the_previous_topic() -> None:
-    follow_up = rewrite_follow_up("那产检呢", previous_topic="南昌生小孩医保怎么报", previous_region="南昌",
-                                  detect_region=detect_region)
+    follow_up = rewrite("那产检呢", "南昌生小孩医保怎么报", "南昌")
     assert follow_up == FollowUp("南昌生小孩医保，那产检呢", "南昌", True)
     # one that names topics of its own stands alone, and is not narrowed to the old region
-    own = rewrite_follow_up("异地就医能直接结算吗", previous_topic="南昌生小孩医保怎么报", previous_region="南昌",
-                            detect_region=detect_region)
+    own = rewrite("异地就医能直接结算吗", "南昌生小孩医保怎么报", "南昌")
     assert own == FollowUp("异地就医能直接结算吗", None, False)
+
+
+@pytest.mark.parametrize("text", ["那北京呢", "浙江可以吗", "要是在上海看病呢"])
+def test_a_follow_up_about_a_place_with_no_document_keeps_the_topic_but_not_the_region(text: str) -> None:
+    # given a 南昌 question, when the resident asks the same of a place the documents do not cover
+    follow_up = rewrite(text, "南昌职工住院能报多少", "南昌")
+    # then the topic carries over without 南昌, so the search reads the other place, not 南昌's rule
+    assert follow_up.is_follow_up and follow_up.region is None
+    assert follow_up.question.startswith("职工住院能报") and text in follow_up.question
+    assert detect_region(follow_up.question) is None and names_other_place(follow_up.question)

@@ -52,6 +52,15 @@ def test_region_follow_up_searches_the_new_region(conversation) -> None:
     assert all(not c["region"] or "南昌" in c["region"] for c in payload["citations"])
 
 
+def test_a_follow_up_about_a_place_with_no_document_is_not_answered_with_the_old_regions_rule(conversation) -> None:
+    # given a 周口 question answered from 周口's plan, when the resident asks the same of 北京
+    tracker = conversation.tracker("那北京呢", slots={"last_policy_topic": COVERED, "last_region": "周口"})
+    messages, slots = conversation.run(ActionAnswerPolicy(), tracker)
+    # then no confident answer passes 周口's rule off as 北京's, and the old region is not carried over
+    assert _payload(messages)["band"] != "confident"
+    assert slots.get("last_region") != "周口"
+
+
 def test_first_abstention_offers_a_human_without_a_ticket(database, conversation) -> None:
     messages, slots = conversation.run(ActionAnswerPolicy(), conversation.tracker(UNCOVERED))
     assert _payload(messages) == {"band": "refused", "citations": [], "abstain": True}
