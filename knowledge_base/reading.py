@@ -2,9 +2,10 @@
 
 Pure functions over normalised text (``knowledge_base.tokenizer.normalize``), no index or model:
 - ``asked_kinds(question) -> frozenset[str]``: the kinds of fact a question asks for — ``number`` (多少/比例/几),
-  ``duration`` (多久/几天/时限), ``place`` (哪里/去哪/渠道), ``permission`` (能不能/可以吗);
+  ``duration`` (多久/几天/时限), ``place`` (哪里/去哪/渠道), ``permission`` (能不能/可以吗), ``phone``
+  (电话是多少/哪个号码);
 - ``states_kind(text, kind) -> bool``: whether a text holds such a fact (a figure, a time limit, a place or
-  channel, a rule that allows or forbids);
+  channel, a rule that allows or forbids, a phone number);
 - ``split_sentences(text) -> list[str]``: a passage's sentences (and list items), as quoted to residents;
 - ``WeightedTerms`` + ``coverage(terms, text)``: the IDF-weighted share of a question's words (or their official
   synonyms) a text contains — rare words (慢特病, 长护险) weigh more than common ones (医保, 报销);
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("number", "duration", "place", "permission")
+KINDS = ("number", "duration", "place", "permission", "phone")
 
 _ASKS: dict[str, re.Pattern[str]] = {
     "number": re.compile(
@@ -25,6 +26,8 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"多久|多长时间|几天|多少天|几个工作日|时限|期限|什么时候|何时|几时|多快|有效期|几年|几个月"),
     "place": re.compile(r"哪里|哪儿|去哪|在哪|什么地方|哪个部门|哪个窗口|找谁|什么渠道|哪些渠道|哪个平台|怎么联系|网上能|线上能|手机上"),
     "permission": re.compile(r"能不能|能否|可不可以|可以吗|能吗|是否可以|行不行|让不让|允许|能报吗|可以报吗|给不给|算不算|管不管"),
+    # The number itself, not whether one can phone ("能打电话办吗" is a channel question).
+    "phone": re.compile(r"电话号|电话(是|多少|几号)|号码(是|多少)|哪个号码?|打哪个电话|热线号码"),
 }
 _STATES: dict[str, re.Pattern[str]] = {
     # A figure with its unit; list numbering ("2.建立…") is not a figure.
@@ -40,6 +43,8 @@ _STATES: dict[str, re.Pattern[str]] = {
         r"|赣服通|豫事办|粤医保|一网通办|政务服务"
     ),
     "permission": re.compile(r"可以|可|允许|不得|不予|纳入|支付|报销|享受|禁止|不能|应当|按规定|范围"),
+    # A service number (12393), a landline or a mobile number; not an amount such as 18845万元.
+    "phone": re.compile(r"(?<![\d.])(\d{5}|\d{3,4}-\d{7,8}|1\d{10})(?![\d.万亿元人%％])"),
 }
 _SENTENCE_BREAK = re.compile(r"(?<=[。！？；!?;])|\n")
 # A lead sentence this short ("（二）提高保障水平。") says little alone: quote the next one with it.

@@ -24,6 +24,9 @@ def test_question_words_say_what_kind_of_fact_is_asked_for() -> None:
     assert asked_kinds("异地就医备案去哪里办") == {"place"}
     assert asked_kinds("个人账户能不能给家里人用") == {"permission"}
     assert asked_kinds("长期护理保险是什么") == frozenset()
+    assert asked_kinds("医保中心投诉电话是多少") == {"number", "phone"}
+    assert asked_kinds("回访电话是哪个号码打来的") == {"phone"}
+    assert asked_kinds("南昌举报可以打电话吗") == frozenset()  # whether one can phone, not the number
 
 
 def test_passages_are_read_for_figures_time_limits_and_places() -> None:
@@ -31,6 +34,9 @@ def test_passages_are_read_for_figures_time_limits_and_places() -> None:
     assert states_kind("应在10个工作日向评价人反馈", "duration")
     assert states_kind("可在医保经办窗口或网上办理", "place")
     assert not states_kind("逐步提高待遇保障水平", "number")
+    assert states_kind("开通12393医保服务热线", "phone")
+    assert states_kind("咨询电话0797-3328888", "phone")
+    assert not states_kind("全年支出18845万元，2025年达到95%", "phone")  # amounts and years are no numbers to call
 
 
 def test_rare_words_weigh_more_than_common_ones() -> None:
