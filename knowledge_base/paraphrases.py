@@ -6,7 +6,9 @@ chunk(s) holding its anchor; the index embeds them as questions (E5's query side
 question), so retrieval can rank a chunk by its closest phrasing and the answerability model can read how close
 that phrasing is. An anchor that is in no chunk is reported as a load error, never silently dropped.
 
-The questions are written from the documents, never from the evaluation sets (a test checks the overlap).
+The questions are written from the documents, never from the evaluation sets (a test checks the overlap), and each
+is answered by its passage itself: a phrasing that only shares the passage's topic would make the search answer
+confidently what the documents do not say.
 """
 
 from __future__ import annotations
