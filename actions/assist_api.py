@@ -57,7 +57,7 @@ def register(app: Sanic, settings: Settings) -> None:
                 "region": region,
                 "band": result.band,
                 "confidence": round(float(result.confidence), 4),
-                "suggestions": [asdict(s) for s in suggestions(result, k, band_of=kb.model.band)],
+                "suggestions": [asdict(s) for s in suggestions(result, k)],
             }
         )
 

@@ -216,7 +216,8 @@ class KnowledgeBase:
         band = self.model.band(confidence)
         return SearchResult(
             question=question,
-            passages=[self._passage(position, score, retrieval) for position, score in ranked_scores[:k]],
+            passages=[self._passage(position, score, retrieval, self.model.band(score) if method == "hybrid" else "")
+                      for position, score in ranked_scores[:k]],
             abstain=band != "confident",
             confidence=round(confidence, 4),
             region=retrieval.region,
@@ -389,7 +390,7 @@ class KnowledgeBase:
             other_place=float(retrieval.other_place),
         )
 
-    def _passage(self, position: int, score: float, retrieval: _Retrieval) -> Passage:
+    def _passage(self, position: int, score: float, retrieval: _Retrieval, band: str = "") -> Passage:
         chunk = self.index.chunks[position]
         start, end = answering_span(retrieval.terms, retrieval.kinds, self._normalized_sentences[position])
         return Passage(
@@ -401,6 +402,7 @@ class KnowledgeBase:
             text=chunk.text,
             score=round(float(score), 6),
             lead="".join(self._sentences[position][start:end]),
+            band=band,
         )
 
 

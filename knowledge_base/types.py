@@ -68,6 +68,7 @@ class Passage:
     text: str
     score: float
     lead: str = ""  # the sentence(s) of ``text`` that carry the asked-for fact: what a reply quotes first
+    band: str = ""  # the band its own probability falls in (hybrid search); "" when a method gives no probability
 
 
 @dataclass(frozen=True)

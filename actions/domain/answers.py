@@ -5,7 +5,8 @@ from an official document, and the surrounding words only say where it comes fro
 bands (``knowledge_base.answerability``):
 
 - ``confident``: the sentence(s) that carry the asked-for fact (``Passage.lead``) quoted first, with the source;
-  the citation payload holds the whole passage (the web page expands it) and up to two further sources;
+  the citation payload holds the whole passage (the web page expands it) and up to two further sources, the
+  runners-up the model reads as possibly answering too (their own band confident or related);
 - ``related``: "没有找到确切规定，以下条文可能相关" and the best one or two passages, plainly marked as possibly
   related, never as an answer, with 转人工;
 - ``refused``: the documents do not cover it; 转人工.
@@ -39,8 +40,6 @@ MAX_QUOTE_CHARS = 220
 FURTHER_QUOTE_CHARS = 80
 MAX_FURTHER_SOURCES = 2
 MAX_RELATED_PASSAGES = 2
-# Further sources are shown only when they score close to the best one (scores are relative: RRF or cosine).
-FURTHER_SOURCE_MIN_RATIO = 0.8
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])")
 _SECTION_SEPARATOR = " > "
@@ -150,15 +149,12 @@ class Suggestion:
     chunk_id: str
 
 
-def suggestions(result: SearchResult, k: int = 3, *, band_of: Any = None) -> list[Suggestion]:
-    """The best ``k`` passages of a search as agent suggestions, best first.
-
-    ``band_of(confidence) -> str`` is the knowledge base's banding (``kb.model.band``); without it the first
-    passage takes the result's band and the others are "related".
-    """
+def suggestions(result: SearchResult, k: int = 3) -> list[Suggestion]:
+    """The best ``k`` passages of a search as agent suggestions, best first, each in the band its own probability
+    falls in (a passage without one: the first takes the result's band, the others are "related")."""
     out = []
     for position, p in enumerate(result.passages[:k]):
-        band = band_of(p.score) if band_of else (result.band if position == 0 else "related")
+        band = p.band or (result.band if position == 0 else "related")
         out.append(Suggestion(answering_quote(p, result.question), p.text, source_line(p), round(float(p.score), 4),
                               band, p.chunk_id))
     return out
@@ -222,9 +218,10 @@ def _lead(passage: Passage) -> str:
 
 
 def _is_further_source(passage: Passage, best: Passage) -> bool:
+    """A runner-up the model reads as possibly answering too (what a "related" reply would show), not a copy."""
     if (passage.doc_id, passage.section) == (best.doc_id, best.section) and passage.text == best.text:
         return False
-    return best.score <= 0 or passage.score >= FURTHER_SOURCE_MIN_RATIO * best.score
+    return passage.band in ("confident", "related")
 
 
 def _bigrams(text: str) -> set[str]:

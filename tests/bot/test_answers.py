@@ -17,8 +17,9 @@ LONG_PASSAGE = (
 
 
 def passage(chunk_id: str, text: str, score: float, title: str = "周口市“十四五”医疗保障规划",
-            section: str = "第三章 健全多层次医疗保障体系 > 一、完善基本医疗保险", region: str = "河南省周口市") -> Passage:
-    return Passage(chunk_id, "zhoukou", title, section, region, text, score)
+            section: str = "第三章 健全多层次医疗保障体系 > 一、完善基本医疗保险", region: str = "河南省周口市",
+            band: str = "") -> Passage:
+    return Passage(chunk_id, "zhoukou", title, section, region, text, score, band=band)
 
 
 def test_answer_leads_quotes_and_cites_the_best_passage() -> None:
@@ -51,16 +52,17 @@ def test_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None:
     assert excerpt.startswith("…") and excerpt.endswith("…")
 
 
-def test_close_runners_up_are_listed_as_further_sources_at_most_two() -> None:
+def test_runners_up_the_model_reads_as_possibly_answering_are_further_sources_at_most_two() -> None:
     result = SearchResult("异地就医", [
-        passage("c1", "推进住院费用跨省直接结算。", 1.0),
-        passage("c2", "完善异地就医直接结算服务。", 0.95, title="南昌市医疗保障“十四五”规划", region="江西省南昌市"),
-        passage("c3", "简化异地就医备案手续。", 0.9, section="第四章"),
-        passage("c4", "异地就医费用直接结算。", 0.85, section="第五章"),
-        passage("c5", "与问题无关的段落。", 0.1, section="第六章"),
-    ], False, 0.9, None)
+        passage("c1", "推进住院费用跨省直接结算。", 0.95, band="confident"),
+        passage("c2", "与问题无关的段落。", 0.03, section="第六章", band="refused"),
+        passage("c3", "完善异地就医直接结算服务。", 0.2, title="南昌市医疗保障“十四五”规划", region="江西省南昌市",
+                band="related"),
+        passage("c4", "简化异地就医备案手续。", 0.1, section="第四章", band="related"),
+        passage("c5", "异地就医费用直接结算。", 0.09, section="第五章", band="related"),
+    ], False, 0.95, None)
     answer = compose_policy_answer(result)
-    assert [c["chunk_id"] for c in answer.citations] == ["c1", "c2", "c3"]
+    assert [c["chunk_id"] for c in answer.citations] == ["c1", "c3", "c4"]
     assert "相关规定还可参考" in answer.text and "南昌市医疗保障“十四五”规划" in answer.text
     assert "与问题无关" not in answer.text
 
@@ -108,10 +110,10 @@ def test_related_passages_are_marked_as_possibly_related_never_as_an_answer() ->
 
 
 def test_suggestions_give_agents_the_sentence_passage_source_and_confidence() -> None:
-    first = replace(passage("c1", "第一句。支付比例从50%起步。", 0.91), lead="支付比例从50%起步。")
-    second = passage("c2", "另一段。", 0.2, section="第四章")
+    first = replace(passage("c1", "第一句。支付比例从50%起步。", 0.91, band="confident"), lead="支付比例从50%起步。")
+    second = passage("c2", "另一段。", 0.2, section="第四章", band="related")
     result = SearchResult("普通门诊报多少", [first, second], False, 0.91, "周口", band="confident")
-    first_suggestion, second_suggestion = suggestions(result, k=3, band_of=lambda p: "confident" if p > 0.7 else "related")
+    first_suggestion, second_suggestion = suggestions(result, k=3)
     assert (first_suggestion.sentence, first_suggestion.passage) == ("支付比例从50%起步。", first.text)
     assert first_suggestion.source.startswith("《周口市") and first_suggestion.confidence == 0.91
     assert (first_suggestion.band, second_suggestion.band) == ("confident", "related")
