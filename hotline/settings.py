@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # Weights of the character-bigram BM25, dense, sentence-embedding and resident-phrasing (相似问) ranks in the
     # fusion (word BM25 counts 1), chosen on the training split (`hotline eval fusion`): bigram 1, dense 0,
     # sentence 1. The phrasings ranked nothing while there were 676 of them (validation MRR@10 fell 0.822 → 0.752);
-    # with the 1 800 of the second and third passes, grouped CV over train and validation of the whole re-ranked
+    # with the 1 875 after the second and third passes, grouped CV over train and validation of the whole re-ranked
     # search put them in at 1: the right passage among the re-ranked candidates 0.994 → 0.997, hit@1 0.863 → 0.864.
     rrf_bigram_weight: float = 1.0
     rrf_dense_weight: float = 0.0

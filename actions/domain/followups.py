@@ -1,8 +1,9 @@
 """Rewriting elliptical follow-up questions ("那职工呢？", "周口呢？", "这个要多久？") into full questions.
 
 Retrieval sees one message at a time, so a follow-up only finds the right passage once it carries the previous
-question's topic and region. Everything here is a pure function of strings: the region detector and the test for places with no document
-are passed in (``knowledge_base.regions.detect_region`` and ``names_other_place`` in production).
+question's topic and region. Everything here is a pure function of strings: the region detector and the test for
+places with no document are passed in (``knowledge_base.regions.detect_region`` and ``names_other_place`` in
+production).
 
     rewrite_follow_up("那职工呢？", previous_topic="居民医保住院报销比例是多少", previous_region="周口",
                       detect_region=detect_region, names_other_place=names_other_place)
@@ -148,8 +149,8 @@ def rewrite_follow_up(
     it names itself: a new full question must not be narrowed to a place the resident did not mention.
     """
     own_region = detect_region(text)
-    if previous_topic and not own_region and names_other_place(text) and (
-            looks_like_follow_up(text) or leans_on_context(text)):
+    leans = looks_like_follow_up(text) or leans_on_context(text)
+    if previous_topic and not own_region and names_other_place(text) and leans:
         # "那北京呢" after a 南昌 question: the topic carries over, the region does not, so the search reads a place
         # the documents do not cover instead of passing 南昌's rule off as 北京's.
         topic = _remove_region(previous_topic, previous_region, detect_region)
