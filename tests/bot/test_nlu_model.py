@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hotline.settings import get_settings
+from hotline.settings import PROJECT_ROOT, get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -81,5 +81,5 @@ def test_rasas_training_cache_key_follows_the_normalisation_rules() -> None:
     script = "from nlu_components.text_normalizer import TextNormalizer; print(TextNormalizer.fingerprint_addon({}))"
     completed = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True,
                                timeout=120, cwd=settings.rasa_model_dir.parent)
-    rules = settings.rasa_model_dir.parents[1] / "knowledge_base" / "normalization.py"
+    rules = PROJECT_ROOT / "knowledge_base" / "normalization.py"
     assert completed.stdout.strip().splitlines()[-1] == hashlib.sha256(rules.read_bytes()).hexdigest()
