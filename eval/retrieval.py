@@ -34,6 +34,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from actions.domain.answers import MAX_RELATED_PASSAGES, compose_policy_answer
 from eval.metrics import (
     Parity,
     QuestionOutcome,
@@ -90,11 +91,10 @@ class Answer:
     routed: bool = True  # False: the bot gave no policy answer at all (its NLU took the question for something else)
     note: str = ""
     band: str = ""  # confident | related | refused
+    shown: list[CitedPassage] | None = None  # what the reply shows (answer and further sources, or related); None: all
 
 
 Asker = Callable[[Question], Answer]
-# A reply shows at most this many passages (the answer and its further sources, or the related ones).
-SHOWN_PASSAGES = {"confident": 3, "related": 2, "refused": 0}
 
 
 def _context(question: Question) -> tuple[str, ...]:
@@ -127,12 +127,15 @@ def direct_asker(kb: KnowledgeBase, method: str, *, region_aware: bool = True) -
         if not region_aware:
             region = NO_REGION_FILTER
         result = kb.search(text, method=method, k=5, region=region)
+        # What the resident would be shown: the reply the policy action composes from this search.
+        reply = compose_policy_answer(result)
         return Answer(
             passages=[CitedPassage(p.doc_title, p.section, p.region, p.text) for p in result.passages],
             abstain=result.abstain,
             confidence=result.confidence,
             region=result.region,
             band=result.band,
+            shown=[_cited(c) for c in reply.citations],
         )
 
     return ask
@@ -148,20 +151,18 @@ def parse_bot_reply(messages: Sequence[dict[str, Any]]) -> Answer:
     for message in messages:
         custom = message.get("custom")
         if isinstance(custom, dict) and "citations" in custom:
-            passages = [
-                CitedPassage(
-                    title=str(c.get("doc_title", "")),
-                    section=str(c.get("section", "")),
-                    region=str(c.get("region", "")),
-                    text=str(c.get("text", "")),
-                )
-                for c in custom.get("citations") or []
-            ]
+            passages = [_cited(c) for c in custom.get("citations") or []]
             abstain = bool(custom.get("abstain", not passages))
             band = str(custom.get("band") or ("refused" if abstain else "confident"))
             return Answer(passages=passages, abstain=abstain, band=band)
     said = " / ".join(str(m.get("text", "")) for m in messages if m.get("text"))
     return Answer(passages=[], abstain=True, routed=False, note=f"{NO_POLICY_ANSWER}{said[:60]}", band="refused")
+
+
+def _cited(citation: dict[str, Any]) -> CitedPassage:
+    """One citation of a reply's payload (``actions.domain.answers.citation``)."""
+    return CitedPassage(title=str(citation.get("doc_title", "")), section=str(citation.get("section", "")),
+                        region=str(citation.get("region", "")), text=str(citation.get("text", "")))
 
 
 class GatewayAsker:
@@ -212,7 +213,8 @@ def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> Retrieva
         top = answer.passages[0] if answer.passages else CitedPassage("", "", "", "")
         band = answer.band or ("refused" if answer.abstain else "confident")
         rank = first_relevant_rank(texts, question.evidence) if question.answerable else None
-        shown = SHOWN_PASSAGES.get(band, 0)
+        shown = answer.passages if answer.shown is None else answer.shown
+        shown_rank = first_relevant_rank([p.text for p in shown], question.evidence) if rank is not None else None
         rows.append(
             QuestionOutcome(
                 id=question.id,
@@ -229,7 +231,7 @@ def evaluate(questions: Sequence[Question], ask: Asker, method: str) -> Retrieva
                 note=answer.note,
                 routed=answer.routed,
                 band=band,
-                shown_rank=rank if rank is not None and rank <= shown else None,
+                shown_rank=shown_rank,
                 tags=tuple(getattr(question, "tags", ()) or ()),
             )
         )
@@ -653,7 +655,7 @@ def cross_validate(rows: dict[str, list[LabelledPassage]], questions: Sequence[Q
             ranked = sorted(group, key=lambda row: -model.rank_score(row.features))
             confidence = model.probability(ranked[0].features) if ranked else 0.0
             outcomes.append(TopOutcome(confidence, answerable[qid], bool(ranked) and ranked[0].relevant,
-                                       any(row.relevant for row in ranked[:SHOWN_PASSAGES["related"]])))
+                                       any(row.relevant for row in ranked[:MAX_RELATED_PASSAGES])))
             if answerable[qid]:
                 retrieval_ranks.append(_first_relevant(group))
                 reranked_ranks.append(_first_relevant(ranked))

@@ -96,6 +96,17 @@ def test_evaluate_ranks_the_passages_it_is_given() -> None:
     assert metrics.confident_wrong_rate_answerable == 1.0
 
 
+def test_what_a_reply_shows_is_counted_apart_from_what_the_search_ranked() -> None:
+    # The relevant passage is second in the search, but the reply shows only the first: ranked, not shown.
+    def ask(question: Question) -> Answer:
+        passages = [CitedPassage("t", "s", "r", text) for text in ("无关", "缓缴期间免收滞纳金")]
+        return Answer(passages, abstain=False, band="confident", shown=passages[:1])
+
+    metrics = evaluate([Question("q1", "甲", ("免收滞纳金",))], ask, "fake")
+    assert (metrics.rows[0].rank, metrics.rows[0].shown_rank) == (2, None)
+    assert (metrics.hit_at_3, metrics.shown_hit_at_3) == (1.0, 0.0)
+
+
 def test_a_follow_up_is_searched_with_its_context_on_the_direct_path() -> None:
     from eval.retrieval import search_text
 
