@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_text
-from actions.domain.phrasing import asks_about_own_records, asks_about_rating_rules
+from actions.domain.phrasing import asks_about_own_records, asks_about_rating_rules, asks_how_a_rule_applies
 from actions.policy_answers import ActionAnswerPolicy
 from casework.column_types import CHINA_TZ
 from casework.db import session_scope
@@ -72,8 +72,9 @@ class ActionTicketProgress(Action):
                 views = [view] if view else []
             else:
                 views = tickets_for_sender(session, tracker.sender_id)
-        if not named and not views and not asks_about_own_records(text):
-            # "工单一般多久能办完" asks how tickets work, not about one of this chat's: the documents answer it.
+        if not named and not views and (not asks_about_own_records(text) or asks_how_a_rule_applies(text)):
+            # "工单一般多久能办完", "给我派了工单，有没有规定限时办完": how tickets work, and no ticket of this chat to
+            # tell about: the documents answer it.
             return await ActionAnswerPolicy().run(dispatcher, tracker, domain)
         if named and not views:
             dispatcher.utter_message(text=NOT_YOURS.format(number=named.group(0)))

@@ -18,21 +18,24 @@ _OWN_RECORDS = re.compile(r"[我俺咱]|本人|自己|自家|帮|查|看看|看�
 # A resident can ask a rule in the first person: "公司缓交的那几个月，我个人账户还照常进钱不", "俺家是低保户，交医保
 # 政府给掏钱不". Such questions speak of what happens as a rule (每月, 照常, 还进不进, 政府给不给) and not of the state
 # of one record (了没, 到账, 余额, 还能用不). 2 of the 395 taught lookups read so (我每个月医保扣多少钱, 我个人账户每月
-# 划入多少): asked either way, so the rule beside the identity check is of use there too.
+# 划入多少): asked either way, so the rule beside the identity check is of use there too. Which scheme one should
+# join, where one's 户口 lets one pay, 主动 paying ("没单位该参哪种", "户口在昭通能在曲靖交不") are rules too.
 _RULE_WORDS = re.compile(
     r"每个?月|每年|照常|还(?:进|给|划|打|算|管)|政府|掏钱|怎么算|标准|比例|规定|政策|按什么|怎么[划记计]|([^是有能])不\1"
+    r"|该(?:参|交|缴|选|买|办)(?!了)|哪[种类]|哪一[种类]|户口|户籍|就近|主动"
 )
 _RECORD_STATE = re.compile(
     r"了没|了吗|没有$|[没不]了$|成功|到账|状态|记录|余额|剩|查|帮我|看看|看一?下|激活|通过|上次|去年|今年|这个月|上个月"
     r"|明细|几年|交到|能用|还在|够不够|是不是没|多久"
 )
 # Every report_fraud and complaint example states the matter or the wish to file it. A question without such a
-# wish ("举报的线索是不是都会查", "投诉了多久有回复", "会记我的信用不", "申请条件去哪看") asks how things are handled.
+# wish ("举报的线索是不是都会查", "投诉了多久有回复", "会记我的信用不", "怎么防止冒名住院") asks how things are
+# handled. A bare 怎么 is no question mark here ("你们怎么回事", "医院怎么能乱收费" complain); 我要是 is "if I".
 _QUESTION = re.compile(
-    r"吗|呢|[？?]|是不是|会不会|有没有|能不能|了没|过没|没有$|[没不]$|多少|多久|怎么处理|咋处理|去哪|哪里|在哪|哪儿"
+    r"吗|呢|[？?]|是不是|会不会|有没有|能不能|了没|过没|没有$|[没不]$|多少|多久|(?:怎么|如何|咋)(?:防|避免|保证|保护|保障|监督|监管)|去哪|哪里|在哪|哪儿"
 )
 _WISH_TO_FILE = re.compile(
-    r"我要|我想|想要|要(举报|投诉|反映)|帮我|[咋怎]么?(举报|投诉)|如何(举报|投诉)|找谁|哪里(举报|投诉)"
+    r"我要(?!是)|我想|想要|要(举报|投诉|反映)|帮我|[咋怎]么?(举报|投诉)|如何(举报|投诉)|找谁|哪里(举报|投诉)"
     r"|我来|我有|我发现|我知道|我怀疑"
 )
 

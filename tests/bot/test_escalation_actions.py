@@ -159,7 +159,10 @@ def test_rating_words_are_read(text, rating) -> None:
                                               # colloquial questions: ending in 不 / 过没, or asking where
                                               ("要是有人冒用我的医保卡骗保，会影响我的信用不", "report_fraud"),
                                               ("冒用死人医保卡看病的，医保局查过没", "report_fraud"),
-                                              ("药店想申请医保定点，申请条件去哪看", "report_fraud")])
+                                              ("药店想申请医保定点，申请条件去哪看", "report_fraud"),
+                                              # "if I reported…", and how fraud is prevented
+                                              ("我要是举报了医院骗保，会不会把我信息泄露出去", "report_fraud"),
+                                              ("怎么防止有人冒名顶替住院", "report_fraud")])
 def test_a_question_about_reports_is_answered_not_filed(database, conversation, text, intent) -> None:
     messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, intent))
     assert any("citations" in (m.get("custom") or {}) for m in messages)
@@ -169,7 +172,8 @@ def test_a_question_about_reports_is_answered_not_filed(database, conversation, 
         assert session.scalars(select(Ticket)).all() == []
 
 
-@pytest.mark.parametrize("text", ["我要举报有人骗医保", "有个诊所用医保卡套现", "骗保的事找谁举报", "/report_fraud"])
+@pytest.mark.parametrize("text", ["我要举报有人骗医保", "有个诊所用医保卡套现", "骗保的事找谁举报", "/report_fraud",
+                                  "你们怎么回事，骗保的诊所到现在也没人管"])
 def test_a_report_opens_a_ticket(database, conversation, text) -> None:
     messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, "report_fraud"))
     assert "工单号" in conversation.texts(messages)

@@ -173,7 +173,9 @@ def test_a_question_about_the_own_record_asks_for_identity(database, conversatio
     assert slots["identity_status"] == "unverified"
 
 
-@pytest.mark.parametrize("text", ["单位给我交的那份医保还进不进我个人账户", "俺家是低保户，在周口交医保政府给掏钱不"])
+@pytest.mark.parametrize("text", ["单位给我交的那份医保还进不进我个人账户", "俺家是低保户，在周口交医保政府给掏钱不",
+                                  # which scheme one should join; where one's 户口 lets one pay
+                                  "俺没单位也没上班，在云南该参哪种医保", "我住曲靖户口在昭通，医保能在曲靖就近交不"])
 def test_a_first_person_question_about_a_rule_gets_the_rule_before_the_form(database, conversation, text) -> None:
     knowledge_base()  # loaded, as on a running action server
     messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))

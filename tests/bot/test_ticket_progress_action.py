@@ -48,3 +48,11 @@ def test_a_number_from_another_chat_is_not_disclosed(database, conversation) -> 
 def test_a_resident_without_tickets_is_told_how_to_get_one(database, conversation) -> None:
     tracker = conversation.tracker("我的工单现在什么状态", "ask_ticket_progress", sender_id="web:new")
     assert "还没有登记过工单" in conversation.texts(conversation.run(ActionTicketProgress(), tracker)[0])
+
+
+def test_a_question_about_the_time_limits_of_tickets_is_answered_from_the_documents(database, conversation) -> None:
+    # Spoken in the first person, but it asks the rule, and this chat has no ticket to tell about.
+    text = "我打热线反映问题，说给我派了工单，江苏对这种工单有没有规定限时办完"
+    messages = conversation.run(ActionTicketProgress(), conversation.tracker(text, "ask_ticket_progress"))[0]
+    assert any("citations" in (m.get("custom") or {}) for m in messages)
+    assert "还没有登记过工单" not in conversation.texts(messages)
