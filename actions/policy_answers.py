@@ -41,6 +41,8 @@ WHICH_RECORD_TEXT = (
 _PERSONAL_ENTITIES = {"person_name", "id_number", "phone"}
 # An unclear message shorter than this ("嗯", "啊？") is not worth a search, nor an abstention on the count.
 _MIN_FALLBACK_QUESTION_CHARS = 4
+# What a greeting or chitchat gets when the documents do not answer it outright (action_small_talk).
+SMALL_TALK_RESPONSES = {"greet": "utter_greet", "chitchat": "utter_chitchat"}
 
 # rasa-sdk has no start-up hook and imports this module at start: mask personal data in every log line from
 # here on, and begin loading the index and model, so the first question does not pay for it. rasa-sdk serves
@@ -61,6 +63,10 @@ class ActionAnswerPolicy(Action):
     ) -> list[EventType]:
         text = latest_text(tracker).strip()
         intent = latest_intent(tracker)
+        small_talk = SMALL_TALK_RESPONSES.get(intent or "")
+        if small_talk and (len(text) < _MIN_FALLBACK_QUESTION_CHARS or _carries_personal_details(tracker)):
+            dispatcher.utter_message(response=small_talk)
+            return []
         if intent == "inform" and _carries_personal_details(tracker):
             # Personal details outside a lookup are never sent to retrieval (nor written to its logs).
             dispatcher.utter_message(text=WHICH_RECORD_TEXT)
@@ -70,7 +76,8 @@ class ActionAnswerPolicy(Action):
             return []
         question = rewrite_follow_up(
             text,
-            previous_topic=tracker.get_slot("last_policy_topic"),
+            # "你好" after an answer greets; it does not narrow the previous question.
+            previous_topic=None if small_talk else tracker.get_slot("last_policy_topic"),
             previous_region=tracker.get_slot("last_region"),
             detect_region=detect_region,
             names_other_place=names_other_place,
@@ -104,6 +111,10 @@ class ActionAnswerPolicy(Action):
                 SlotSet("abstain_streak", 0.0),
             ]
 
+        if small_talk:
+            # Only an answer outranks the pleasantry: passages "possibly related" to 你吃饭了吗 would be noise.
+            dispatcher.utter_message(response=small_talk)
+            return []
         if request:
             # Not answered by the documents, so most likely the request after all: offer it (beside any possibly
             # related passages) rather than count an abstention.
@@ -158,6 +169,15 @@ def _carries_personal_details(tracker: Tracker) -> bool:
 
 def _search(question: FollowUp) -> SearchResult:
     return knowledge_base().search(question.question, region=question.region)
+
+
+class ActionSmallTalk(ActionAnswerPolicy):
+    """A greeting or chitchat gets its friendly reply, unless the documents answer the message outright: the
+    classifier sometimes takes a 医保 question in residents' words ("我的医保信息会不会被泄露出去") for chitchat.
+    ``ActionAnswerPolicy`` reads the intent and says the pleasantry for anything short of a confident answer."""
+
+    def name(self) -> str:
+        return "action_small_talk"
 
 
 class ActionAcknowledge(Action):

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from actions.policy_answers import ActionAcknowledge, ActionAnswerPolicy
+from actions.policy_answers import ActionAcknowledge, ActionAnswerPolicy, ActionSmallTalk
 from casework.db import session_scope
 from casework.enums import TicketCategory
 from casework.models import Ticket
@@ -187,3 +187,29 @@ def test_a_plain_yes_or_no_is_asked_what_else(conversation, text, intent) -> Non
     tracker = conversation.tracker(text, intent, slots={"last_policy_topic": COVERED, "last_region": "周口"})
     messages, slots = conversation.run(ActionAcknowledge(), tracker)
     assert [m.get("response") for m in messages] == ["utter_anything_else"] and slots == {}
+
+
+def test_a_policy_question_taken_for_chitchat_is_answered_from_the_documents(conversation) -> None:
+    tracker = conversation.tracker("我的医保信息会不会被泄露出去", "chitchat")
+    messages, _ = conversation.run(ActionSmallTalk(), tracker)
+    payload = _payload(messages)
+    assert payload["band"] == "confident" and payload["citations"]
+
+
+NAME = [{"entity": "person_name", "value": "王小明", "start": 5, "end": 8}]
+
+
+@pytest.mark.parametrize(("text", "intent", "entities", "response"), [
+    ("你吃饭了吗", "chitchat", [], "utter_chitchat"),
+    ("你好", "greet", [], "utter_greet"),
+    ("您好，我叫王小明", "greet", NAME, "utter_greet"),  # personal details are never searched
+])
+def test_small_talk_gets_its_friendly_reply_and_counts_nothing(database, conversation, text, intent, entities,
+                                                               response) -> None:
+    # After an answer, "你好" is a greeting, not a follow-up of the previous question.
+    tracker = conversation.tracker(text, intent, entities=entities, slots={
+        "last_policy_topic": COVERED, "last_region": "周口", "abstain_streak": 1.0})
+    messages, slots = conversation.run(ActionSmallTalk(), tracker)
+    assert [m.get("response") for m in messages] == [response] and slots == {}
+    with session_scope() as session:
+        assert session.scalars(select(Ticket)).all() == []
