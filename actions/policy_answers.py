@@ -64,6 +64,7 @@ class ActionAnswerPolicy(Action):
         text = latest_text(tracker).strip()
         intent = latest_intent(tracker)
         small_talk = SMALL_TALK_RESPONSES.get(intent or "")
+        # "你好" is not worth a search, and "您好，我叫王小明" is never searched: the pleasantry at once.
         if small_talk and (len(text) < _MIN_FALLBACK_QUESTION_CHARS or _carries_personal_details(tracker)):
             dispatcher.utter_message(response=small_talk)
             return []
