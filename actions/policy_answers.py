@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import latest_intent, latest_text
 from actions.domain.answers import HUMAN_BUTTONS, compose_policy_answer, compose_rule_aside
 from actions.domain.followups import FollowUp, rewrite_follow_up
-from actions.domain.phrasing import asks_a_follow_up, request_button
+from actions.domain.phrasing import asks_a_follow_up, asks_about_insurance, request_button
 from actions.handover import escalate
 from actions.knowledge import knowledge_base, loaded_knowledge_base, start_loading
 from casework.enums import TicketCategory
@@ -63,7 +63,8 @@ class ActionAnswerPolicy(Action):
     ) -> list[EventType]:
         text = latest_text(tracker).strip()
         intent = latest_intent(tracker)
-        small_talk = SMALL_TALK_RESPONSES.get(intent or "")
+        # Small talk that asks about a 医保 matter is a question the classifier misread: answered in all three bands.
+        small_talk = None if asks_about_insurance(text) else SMALL_TALK_RESPONSES.get(intent or "")
         # "你好" is not worth a search, and "您好，我叫王小明" is never searched: the pleasantry at once.
         if small_talk and (len(text) < _MIN_FALLBACK_QUESTION_CHARS or _carries_personal_details(tracker)):
             dispatcher.utter_message(response=small_talk)

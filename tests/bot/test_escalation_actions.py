@@ -162,7 +162,9 @@ def test_rating_words_are_read(text, rating) -> None:
                                               ("药店想申请医保定点，申请条件去哪看", "report_fraud"),
                                               # "if I reported…", and how fraud is prevented
                                               ("我要是举报了医院骗保，会不会把我信息泄露出去", "report_fraud"),
-                                              ("怎么防止有人冒名顶替住院", "report_fraud")])
+                                              ("怎么防止有人冒名顶替住院", "report_fraud"),
+                                              # what usually happens to a complaint
+                                              ("我之前投诉过医院乱收费，你们一般怎么处理这种投诉", "complaint")])
 def test_a_question_about_reports_is_answered_not_filed(database, conversation, text, intent) -> None:
     messages, _ = conversation.run(ActionEscalateToHuman(), conversation.tracker(text, intent))
     assert any("citations" in (m.get("custom") or {}) for m in messages)

@@ -175,7 +175,11 @@ def test_a_question_about_the_own_record_asks_for_identity(database, conversatio
 
 @pytest.mark.parametrize("text", ["单位给我交的那份医保还进不进我个人账户", "俺家是低保户，在周口交医保政府给掏钱不",
                                   # which scheme one should join; where one's 户口 lets one pay
-                                  "俺没单位也没上班，在云南该参哪种医保", "我住曲靖户口在昭通，医保能在曲靖就近交不"])
+                                  "俺没单位也没上班，在云南该参哪种医保", "我住曲靖户口在昭通，医保能在曲靖就近交不",
+                                  # whether a case can be reimbursed (了没 inside the sentence is no record's state)
+                                  "我在外地住院了没备案，回来还能报不",
+                                  # where an app is had
+                                  "我用的是iPhone，医保APP在哪下载"])
 def test_a_first_person_question_about_a_rule_gets_the_rule_before_the_form(database, conversation, text) -> None:
     knowledge_base()  # loaded, as on a running action server
     messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))
@@ -188,7 +192,8 @@ def test_a_first_person_question_about_a_rule_gets_the_rule_before_the_form(data
         assert "【可能相关】" in aside["text"]
 
 
-@pytest.mark.parametrize("text", ["我的个人账户还有多少钱", "我个人账户这个月到账了没", "我退休了每个月的钱到账没"])
+@pytest.mark.parametrize("text", ["我的个人账户还有多少钱", "我个人账户这个月到账了没", "我退休了每个月的钱到账没",
+                                  "我住院的钱能报的那部分报了没有啊"])
 def test_a_question_about_the_state_of_a_record_gets_no_rule(database, conversation, text) -> None:
     knowledge_base()
     messages, slots = conversation.run(ActionCheckIdentity(), conversation.tracker(text, "check_account_balance"))

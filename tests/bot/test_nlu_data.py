@@ -16,6 +16,7 @@ import yaml
 
 from actions.domain.phrasing import (
     asks_a_follow_up,
+    asks_about_insurance,
     asks_about_own_records,
     asks_how_a_rule_applies,
     asks_how_filing_works,
@@ -259,6 +260,20 @@ def test_few_taught_lookups_read_as_asking_how_a_rule_applies(nlu: NluData) -> N
 
     assert len(lookups) > 300 and len(rule_like) <= 2, rule_like
     assert all("每个月" in text or "每月" in text for text in rule_like), rule_like
+
+
+def test_no_taught_small_talk_asks_about_a_medical_insurance_matter(nlu: NluData) -> None:
+    # The premise of action_small_talk answering such a message from the documents in all three bands.
+    small_talk = [ex.text for ex in nlu.examples if ex.intent in {"greet", "chitchat"}]
+
+    assert len(small_talk) > 200 and [text for text in small_talk if asks_about_insurance(text)] == []
+
+
+def test_an_asking_preamble_is_not_a_resident_speaking_of_their_records() -> None:
+    assert not asks_about_own_records("我想问问门诊统筹是啥意思")
+    assert not asks_about_own_records("我想咨询一下慢特病的认定流程")
+    assert asks_about_own_records("我想问一下我的医保交了没")
+    assert asks_about_own_records("我想查一下余额")
 
 
 def test_reports_and_complaints_are_never_mere_questions_about_filing(nlu: NluData) -> None:

@@ -14,6 +14,7 @@ from .test_nlu_data import load_nlu_data
     "我对上次的服务不满意，给了差评，多久会有人回访我",
     "好差评结果有什么用",
     "差评以后会不会有人打电话",
+    "我对你们的答复不满意，可以申请复核吗",
 ])
 def test_questions_about_ratings_are_recognised(text: str) -> None:
     assert asks_about_rating_rules(text)

@@ -196,6 +196,15 @@ def test_a_policy_question_taken_for_chitchat_is_answered_from_the_documents(con
     assert payload["band"] == "confident" and payload["citations"]
 
 
+@pytest.mark.parametrize("text", ["我想给我爸妈交医保，去哪交", "医保局周末上班吗"])
+def test_small_talk_that_asks_about_a_medical_insurance_matter_gets_the_three_band_reply(conversation, text) -> None:
+    # The classifier took these for chitchat; short of a confident answer they still get the documents' reply
+    # (possibly related passages, or the refusal with 转人工), never a pleasantry.
+    messages, _ = conversation.run(ActionSmallTalk(), conversation.tracker(text, "chitchat"))
+    assert _payload(messages)["band"] in {"confident", "related", "refused"}
+    assert "utter_chitchat" not in [m.get("response") for m in messages]
+
+
 NAME = [{"entity": "person_name", "value": "王小明", "start": 5, "end": 8}]
 
 
@@ -203,6 +212,7 @@ NAME = [{"entity": "person_name", "value": "王小明", "start": 5, "end": 8}]
     ("你吃饭了吗", "chitchat", [], "utter_chitchat"),
     ("你好", "greet", [], "utter_greet"),
     ("您好，我叫王小明", "greet", NAME, "utter_greet"),  # personal details are never searched
+    ("你好，我想咨询一下医保", "greet", [], "utter_greet"),  # names 医保 but asks nothing yet
 ])
 def test_small_talk_gets_its_friendly_reply_and_counts_nothing(database, conversation, text, intent, entities,
                                                                response) -> None:
