@@ -50,7 +50,7 @@ def attach_paraphrases(documents: list[Path], chunks: list[Chunk]) -> Paraphrase
         if not path.exists():
             continue
         try:
-            entries = _read(path)
+            entries = read_phrasings(path)
         except ValueError as error:
             errors.append(LoadError(path, str(error)))
             continue
@@ -64,7 +64,8 @@ def attach_paraphrases(documents: list[Path], chunks: list[Chunk]) -> Paraphrase
     return Paraphrases([q for _, q in pairs], [p for p, _ in pairs], errors)
 
 
-def _read(path: Path) -> list[tuple[str, list[str]]]:
+def read_phrasings(path: Path) -> list[tuple[str, list[str]]]:
+    """(anchor, phrasings) per passage of one ``.questions.yaml``; ValueError says what is malformed."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as error:
