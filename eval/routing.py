@@ -64,7 +64,13 @@ def read_probe_file(path: Path) -> list[str]:
 
 
 def corpus_phrasings() -> list[str]:
-    return [q for path in sorted(CORPUS_DIR.glob("*.questions.yaml")) for _, qs in read_phrasings(path) for q in qs]
+    questions: list[str] = []
+    for path in sorted(CORPUS_DIR.glob("*.questions.yaml")):
+        try:
+            questions += [q for _, qs in read_phrasings(path) for q in qs]
+        except ValueError as error:  # a malformed file: say which, as the index build does
+            raise typer.BadParameter(f"{path.name}：{error}", param_hint="--phrasings") from error
+    return questions
 
 
 def route(ask: GatewayAsker, source: str, questions: list[str]) -> Routing:
