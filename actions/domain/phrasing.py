@@ -17,7 +17,7 @@ from actions.domain.followups import looks_like_follow_up
 _OWN_RECORDS = re.compile(r"[我俺咱]|本人|自己|自家|帮|查|看看|看一?下")
 # The asker's own "I" that only introduces the question ("我想问问门诊统筹是啥意思", "我想咨询一下…") is not about
 # their records; what follows it decides.
-_ASKING_PREAMBLE = re.compile(r"^(?:请问|我想|我要|我|俺|想)(?:问|咨询|了解|知道)(?:问|一下|下)?")
+_ASKING_PREAMBLE = re.compile(r"^[我俺]?[想要]?(?:问|咨询|了解|知道)(?:问|一下|下)?")
 # A resident can ask a rule in the first person: "公司缓交的那几个月，我个人账户还照常进钱不", "俺家是低保户，交医保
 # 政府给掏钱不". Such questions speak of what happens as a rule (每月, 照常, 还进不进, 政府给不给) and not of the state
 # of one record (了没, 到账, 余额, 还能用不). 2 of the 395 taught lookups read so (我每个月医保扣多少钱, 我个人账户每月
