@@ -9,7 +9,7 @@ business; this measures only the classifier and the phrasing cues in front of it
 
 Sources: plain-text files, one question per line (``#`` starts a comment), such as
 ``eval/questions/routing_probes.txt``; with ``--phrasings``, the corpus's resident phrasings
-(``knowledge_base/corpus/*.questions.yaml``).
+(the ``.questions.yaml`` beside each document of ``settings.corpus_dir``).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from rich.table import Table
 from eval.question_set import Question
 from eval.retrieval import NO_POLICY_ANSWER, BotUnavailableError, GatewayAsker, _write_json, assistant_stack
 from hotline.settings import PROJECT_ROOT, get_settings
-from knowledge_base.paraphrases import read_phrasings
+from knowledge_base.loaders import corpus_files
+from knowledge_base.paraphrases import paraphrase_path_for, read_phrasings
 
 app = typer.Typer()
 console = Console()
 
 DEFAULT_PROBES = PROJECT_ROOT / "eval" / "questions" / "routing_probes.txt"
-CORPUS_DIR = PROJECT_ROOT / "knowledge_base" / "corpus"
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,12 @@ def read_probe_file(path: Path) -> list[str]:
     return [q for q in questions if q]
 
 
-def corpus_phrasings() -> list[str]:
+def corpus_phrasings(corpus_dir: Path) -> list[str]:
+    """The phrasings the index attaches: those of each corpus document's ``.questions.yaml``."""
     questions: list[str] = []
-    for path in sorted(CORPUS_DIR.glob("*.questions.yaml")):
+    for path in (paraphrase_path_for(document) for document in corpus_files(corpus_dir)):
+        if not path.exists():
+            continue
         try:
             questions += [q for _, qs in read_phrasings(path) for q in qs]
         except ValueError as error:  # a malformed file: say which, as the index build does
@@ -90,9 +93,10 @@ def routing_command(
     json_out: Path | None = typer.Option(None, "--json", help="把结果写入此 JSON 文件"),
 ) -> None:
     """政策问题经 POST /api/chat 是否得到政策回答（任一档）；列出被当成查询、工单或闲聊的问题。"""
+    settings = get_settings()
     sources = [(path.name, read_probe_file(path)) for path in questions]
     if phrasings:
-        sources.append(("corpus phrasings", corpus_phrasings()))
+        sources.append(("corpus phrasings", corpus_phrasings(Path(settings.corpus_dir))))
 
     def run(url: str) -> list[Routing]:
         ask = GatewayAsker(url)
@@ -107,7 +111,7 @@ def routing_command(
     if gateway_url:
         results = run(gateway_url)
     else:
-        with assistant_stack(get_settings()) as url:
+        with assistant_stack(settings) as url:
             results = run(url)
 
     table = Table(title="政策问题的去向（经网关）")

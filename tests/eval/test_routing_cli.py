@@ -11,7 +11,7 @@ import pytest
 import typer
 
 from eval.routing import DEFAULT_PROBES, corpus_phrasings, read_probe_file
-from hotline.settings import PROJECT_ROOT
+from hotline.settings import PROJECT_ROOT, get_settings
 
 HOTLINE = PROJECT_ROOT / ".venv" / "bin" / "hotline"
 
@@ -26,7 +26,7 @@ def test_a_probe_file_is_one_question_a_line_without_comments(tmp_path: Path) ->
     with pytest.raises(typer.BadParameter, match="没有问题"):
         read_probe_file(empty)
     assert len(read_probe_file(DEFAULT_PROBES)) >= 100
-    assert len(corpus_phrasings()) >= 1000
+    assert len(corpus_phrasings(Path(get_settings().corpus_dir))) >= 1000
 
 
 @pytest.mark.services
